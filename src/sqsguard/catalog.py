@@ -1,0 +1,170 @@
+"""The rule catalog: one Markdown file per rule with YAML front matter, shipped in the wheel.
+
+In a source checkout it is the top-level `rules/` directory; in an installed wheel it is the
+package data `sqsguard/_catalog/` (see pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_FILE = re.compile(r"^SQG\d{3}-[a-z0-9-]+\.md$")
+REQUIRED_SECTIONS = ("What it does", "Why it matters", "How to fix")
+FIX_FORMATS = (("Terraform", "hcl"), ("CloudFormation", "yaml"), ("CDK", "typescript"))
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    id: str
+    slug: str
+    title: str
+    severity: str
+    family: str
+    formats: tuple[str, ...]
+    summary: str
+    checkov_id: str | None
+    references: tuple[tuple[str, str], ...]
+    body: str
+    path: Path
+    meta: dict
+
+    @property
+    def sections(self) -> dict[str, str]:
+        return split_sections(self.body, "## ")
+
+
+def catalog_dir() -> Path:
+    packaged = Path(__file__).with_name("_catalog")
+    if packaged.is_dir():
+        return packaged
+    source = Path(__file__).resolve().parents[2] / "rules"
+    if source.is_dir():
+        return source
+    raise FileNotFoundError("the rule catalog is missing (looked in %s and %s)" % (packaged, source))
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    if not text.startswith("---\n"):
+        raise ValueError("no YAML front matter")
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise ValueError("front matter is not closed")
+    return text[4:end], text[end + 5 :]
+
+
+def split_sections(body: str, marker: str) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    current = None
+    lines: list[str] = []
+    in_fence = False
+    for line in body.splitlines():
+        if line.startswith("```"):
+            in_fence = not in_fence
+        if not in_fence and line.startswith(marker) and not line.startswith(marker + "#"):
+            if current is not None:
+                sections[current] = "\n".join(lines).strip("\n")
+            current = line[len(marker) :].strip()
+            lines = []
+        elif current is not None:
+            lines.append(line)
+    if current is not None:
+        sections[current] = "\n".join(lines).strip("\n")
+    return sections
+
+
+def load_entry(path: Path) -> RuleDoc:
+    import yaml
+
+    meta_text, body = split_front_matter(path.read_text(encoding="utf-8"))
+    meta = yaml.safe_load(meta_text) or {}
+    return RuleDoc(
+        id=meta.get("id", ""),
+        slug=meta.get("slug", ""),
+        title=meta.get("title", ""),
+        severity=meta.get("severity", "info"),
+        family=meta.get("family", ""),
+        formats=tuple(meta.get("formats") or ()),
+        summary=meta.get("summary", ""),
+        checkov_id=meta.get("checkov_id"),
+        references=tuple((r.get("title", ""), r.get("url", "")) for r in meta.get("references") or ()),
+        body=body,
+        path=path,
+        meta=meta,
+    )
+
+
+_cache: dict[str, RuleDoc] | None = None
+
+
+def load_catalog() -> dict[str, RuleDoc]:
+    """Every catalog entry by id, sorted by id."""
+    global _cache
+    if _cache is None:
+        directory = catalog_dir()
+        entries = [load_entry(p) for p in sorted(directory.iterdir()) if _FILE.match(p.name)]
+        _cache = {entry.id: entry for entry in sorted(entries, key=lambda e: e.id)}
+    return _cache
+
+
+def lookup(id_or_slug: str) -> RuleDoc | None:
+    wanted = id_or_slug.strip()
+    for entry in load_catalog().values():
+        if entry.id.lower() == wanted.lower() or entry.slug == wanted.lower():
+            return entry
+    return None
+
+
+def fix_examples(entry: RuleDoc) -> dict[str, dict[str, tuple[str, str]]]:
+    """{format section: {"before"|"after": (fence language, code)}} from the How to fix section."""
+    fix = entry.sections.get("How to fix", "")
+    result: dict[str, dict[str, tuple[str, str]]] = {}
+    for name, section in split_sections(fix, "### ").items():
+        blocks: dict[str, tuple[str, str]] = {}
+        label = None
+        fence_lang = None
+        code: list[str] = []
+        for line in section.splitlines():
+            if fence_lang is None and line.strip().rstrip(":").lower() in ("before", "after"):
+                label = line.strip().rstrip(":").lower()
+            elif line.startswith("```") and fence_lang is None:
+                fence_lang = line[3:].strip()
+                code = []
+            elif line.startswith("```") and fence_lang is not None:
+                if label and label not in blocks:
+                    blocks[label] = (fence_lang, "\n".join(code) + "\n")
+                fence_lang = None
+                label = None
+            elif fence_lang is not None:
+                code.append(line)
+        result[name] = blocks
+    return result
+
+
+def problems(entry: RuleDoc, schema: dict) -> list[str]:
+    """What is wrong with a catalog entry (schema, file name, sections, fix examples)."""
+    import jsonschema
+
+    found = []
+    validator = jsonschema.Draft202012Validator(schema)
+    for error in validator.iter_errors(entry.meta):
+        found.append("%s: front matter: %s" % (entry.path.name, error.message))
+    if entry.path.name != "%s-%s.md" % (entry.id, entry.slug):
+        found.append("%s: file name should be %s-%s.md" % (entry.path.name, entry.id, entry.slug))
+    sections = entry.sections
+    if list(sections) != list(REQUIRED_SECTIONS):
+        found.append(
+            "%s: sections are %s, expected %s" % (entry.path.name, list(sections), list(REQUIRED_SECTIONS))
+        )
+    examples = fix_examples(entry)
+    if list(examples) != [name for name, _ in FIX_FORMATS]:
+        found.append("%s: How to fix has %s, expected %s" % (entry.path.name, list(examples), [n for n, _ in FIX_FORMATS]))
+    for name, lang in FIX_FORMATS:
+        blocks = examples.get(name, {})
+        for label in ("before", "after"):
+            if label not in blocks:
+                found.append("%s: %s has no %s example" % (entry.path.name, name, label))
+            elif blocks[label][0] != lang:
+                found.append("%s: %s %s example should be ```%s" % (entry.path.name, name, label, lang))
+    return found

@@ -1,0 +1,245 @@
+"""CloudFormation and SAM templates (YAML or JSON) into the model.
+
+The same builder serves CDK assemblies (`cdk.py`), which are CloudFormation templates with
+construct paths on the side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import (
+    Alias,
+    Attr,
+    Format,
+    Key,
+    Location,
+    Model,
+    OtherResource,
+    Queue,
+)
+from .documents import Node, ParseError, load_json, load_yaml
+from .intrinsics import Resolver, show
+
+QUEUE = "AWS::SQS::Queue"
+KEY = "AWS::KMS::Key"
+ALIAS = "AWS::KMS::Alias"
+
+# Resource types later stages read (producers, consumers, queue policies, nested stacks).
+KEPT_TYPES = {
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::SNS::TopicPolicy",
+    "AWS::S3::Bucket",
+    "Custom::S3BucketNotifications",
+    "AWS::Events::Rule",
+    "AWS::Pipes::Pipe",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Serverless::Function",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SQS::QueueInlinePolicy",
+    "AWS::KMS::ReplicaKey",
+    "AWS::CloudFormation::Stack",
+}
+
+QUEUE_NAMES = {
+    "sse": "SqsManagedSseEnabled",
+    "kms_key": "KmsMasterKeyId",
+    "data_key_reuse": "KmsDataKeyReusePeriodSeconds",
+}
+CDK_QUEUE_NAMES = {
+    "sse": "SqsManagedSseEnabled (CDK: encryption)",
+    "kms_key": "KmsMasterKeyId (CDK: encryptionMasterKey)",
+    "data_key_reuse": "KmsDataKeyReusePeriodSeconds (CDK: dataKeyReuse)",
+}
+
+
+def is_template(doc: Any) -> bool:
+    """A CloudFormation/SAM template: a Resources mapping of typed resources."""
+    if not isinstance(doc, dict):
+        return False
+    resources = doc.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        return False
+    return any(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
+
+
+def load_template(text: str, is_json: bool) -> Any:
+    return load_json(text) if is_json else load_yaml(text)
+
+
+def parse_template_file(
+    path: str,
+    display: str,
+    text: str,
+    parameters: dict[str, str],
+) -> Model | None:
+    """Read one template file. None when the document is not a template."""
+    stripped = text.lstrip()
+    doc = load_template(text, is_json=stripped.startswith("{") or path.endswith(".json"))
+    if not is_template(doc):
+        return None
+    return build_model(doc, display, unit=display, fmt=Format.CLOUDFORMATION, parameters=parameters)
+
+
+def build_model(
+    template: Node,
+    file: str,
+    unit: str,
+    fmt: Format,
+    parameters: dict[str, Any],
+    construct_paths: dict[str, str] | None = None,
+) -> Model:
+    resolver = Resolver(template, unit, parameters)
+    resources = template.get("Resources")
+    model = Model()
+    if not isinstance(resources, dict):
+        return model
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict):
+            continue
+        rtype = resource.get("Type")
+        if rtype not in (QUEUE, KEY, ALIAS) and rtype not in KEPT_TYPES:
+            continue
+        start, end = _span(resources, logical_id)
+        props = resource.get("Properties")
+        if not isinstance(props, dict):
+            props = Node()
+            props.line, props.end_line, props.key_lines = start, end, {}
+        common = dict(
+            address=str(logical_id),
+            resource_type=rtype,
+            format=fmt,
+            location=Location(file, start, end),
+            unit=unit,
+            construct_path=_construct_path(logical_id, resource, construct_paths),
+        )
+        attrs = _AttrReader(props, resolver, file, start, end)
+        if rtype == QUEUE:
+            model.queues.append(
+                Queue(
+                    **common,
+                    names=CDK_QUEUE_NAMES if fmt is Format.CDK else QUEUE_NAMES,
+                    sse=attrs.get("SqsManagedSseEnabled"),
+                    kms_key=attrs.get("KmsMasterKeyId"),
+                    data_key_reuse=attrs.get("KmsDataKeyReusePeriodSeconds"),
+                    dead_letter_target=_dead_letter_target(attrs.value("RedrivePolicy")),
+                    tags=_tags(attrs.value("Tags")),
+                    fifo=_bool(attrs.value("FifoQueue")),
+                    sse_conflicts_when="true",
+                )
+            )
+        elif rtype == KEY:
+            model.keys.append(
+                Key(
+                    **common,
+                    names={
+                        "policy": "KeyPolicy",
+                        "rotation": "EnableKeyRotation",
+                        "enabled": "Enabled",
+                        "key_spec": "KeySpec",
+                        "key_usage": "KeyUsage",
+                        "bypass_lockout": "BypassPolicyLockoutSafetyCheck",
+                    },
+                    policy=attrs.get("KeyPolicy"),
+                    rotation=attrs.get("EnableKeyRotation"),
+                    enabled=attrs.get("Enabled"),
+                    key_spec=attrs.get("KeySpec"),
+                    key_usage=attrs.get("KeyUsage"),
+                    bypass_lockout=attrs.get("BypassPolicyLockoutSafetyCheck"),
+                    tags=_tags(attrs.value("Tags")),
+                )
+            )
+        elif rtype == ALIAS:
+            model.aliases.append(
+                Alias(
+                    **common,
+                    names={"name": "AliasName", "target": "TargetKeyId"},
+                    name=attrs.get("AliasName"),
+                    target=attrs.get("TargetKeyId"),
+                )
+            )
+        else:
+            model.others.append(OtherResource(**common, properties=resolver.resolve(props)))
+    return model
+
+
+class _AttrReader:
+    def __init__(self, props: dict, resolver: Resolver, file: str, start: int, end: int):
+        self.props = props
+        self.resolver = resolver
+        self.file = file
+        self.start, self.end = start, end
+
+    def get(self, name: str) -> Attr | None:
+        if name not in self.props:
+            return None
+        raw = self.props[name]
+        first, last = _span(self.props, name)
+        return Attr(name, self.resolver.resolve(raw), show(raw), Location(self.file, first, last))
+
+    def value(self, name: str) -> Any:
+        if name not in self.props:
+            return None
+        return self.resolver.resolve(self.props[name])
+
+
+def _span(mapping: Any, key: Any) -> tuple[int, int]:
+    if isinstance(mapping, Node):
+        return mapping.span(key)
+    return (1, 1)
+
+
+def _construct_path(logical_id: str, resource: dict, paths: dict[str, str] | None) -> str | None:
+    path = None
+    if paths and logical_id in paths:
+        path = paths[logical_id]
+    else:
+        metadata = resource.get("Metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("aws:cdk:path"), str):
+            path = metadata["aws:cdk:path"]
+    return clean_construct_path(path) if path else None
+
+
+def clean_construct_path(path: str) -> str:
+    path = path.strip("/")
+    if path.endswith("/Resource"):
+        path = path[: -len("/Resource")]
+    return path
+
+
+def _tags(value: Any) -> dict:
+    """Tags as a dict, from CloudFormation's [{Key, Value}] list (or a plain mapping)."""
+    tags: dict = {}
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("Key"), str):
+                tags[item["Key"]] = item.get("Value")
+    elif isinstance(value, dict):
+        tags.update(value)
+    return tags
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _dead_letter_target(redrive: Any) -> Any:
+    if isinstance(redrive, str):
+        import json
+
+        try:
+            redrive = json.loads(redrive)
+        except ValueError:
+            return None
+    if isinstance(redrive, dict):
+        return redrive.get("deadLetterTargetArn")
+    return None
+
+
+__all__ = ["parse_template_file", "build_model", "is_template", "ParseError"]

@@ -1,0 +1,49 @@
+"""The JSON report, version 1 (CLI.md; schema in report-v1.schema.json beside this module)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..findings import Finding, Report
+
+SCHEMA_PATH = Path(__file__).with_name("report-v1.schema.json")
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "slug": finding.slug,
+        "severity": finding.severity,
+        "message": finding.message,
+        "file": finding.file,
+        "line": finding.line,
+        "end_line": finding.end_line,
+        "resource": finding.resource,
+        "resource_type": finding.resource_type,
+        "format": finding.format,
+        "construct_path": finding.construct_path,
+        "fingerprint": finding.fingerprint,
+        "suppressed": finding.suppressed,
+        "suppression": finding.suppression,
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "tool": {"name": "sqsguard", "version": report.tool_version},
+        "findings": [finding_to_dict(f) for f in report.findings],
+        "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+        "summary": {
+            "files_scanned": report.files_scanned,
+            "queues": report.queues,
+            "keys": report.keys,
+            "by_severity": report.by_severity(),
+        },
+    }
+
+
+def render(report: Report, **_: object) -> str:
+    return json.dumps(to_dict(report), indent=2, sort_keys=False) + "\n"

@@ -1,0 +1,76 @@
+"""Text for people: grouped by file, `path:line` first (clickable), a summary line."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from ..findings import SEVERITIES, Report
+
+_COLOURS = {
+    "critical": "\033[1;35m",
+    "high": "\033[1;31m",
+    "medium": "\033[33m",
+    "low": "\033[36m",
+    "info": "\033[2m",
+}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report: Report, colour: bool = False, show_suppressed: bool = False, **_: object) -> str:
+    def paint(text: str, code: str) -> str:
+        return "%s%s%s" % (code, text, _RESET) if colour else text
+
+    lines: list[str] = []
+    shown = [f for f in report.findings if show_suppressed or not f.suppressed]
+    for file, group in groupby(shown, key=lambda f: f.file):
+        lines.append(paint(file, _BOLD))
+        for finding in group:
+            where = finding.resource
+            if finding.construct_path:
+                where += " (%s)" % finding.construct_path
+            lines.append(
+                "  %s:%d: %s %s %s  %s"
+                % (
+                    finding.file,
+                    finding.line,
+                    paint(finding.severity, _COLOURS[finding.severity]),
+                    finding.rule_id,
+                    finding.slug,
+                    paint(where, _DIM),
+                )
+            )
+            lines.append("      " + finding.message)
+            if finding.suppressed:
+                reason = (finding.suppression or {}).get("reason") or "no reason given"
+                lines.append("      suppressed: %s" % reason)
+        lines.append("")
+    for error in report.errors:
+        where = error.file if error.line is None else "%s:%d" % (error.file, error.line)
+        lines.append("%s %s: %s" % (paint("error:", _COLOURS["high"]), where, error.message))
+    if report.errors:
+        lines.append("")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: Report) -> str:
+    counts = report.by_severity()
+    total = sum(counts.values())
+    parts = ", ".join("%d %s" % (counts[s], s) for s in SEVERITIES if counts[s])
+    text = "%d finding%s" % (total, "" if total == 1 else "s")
+    if parts:
+        text += " (%s)" % parts
+    suppressed = sum(1 for f in report.findings if f.suppressed)
+    if suppressed:
+        text += ", %d suppressed" % suppressed
+    text += " in %d file%s scanned: %d queue%s, %d key%s" % (
+        report.files_scanned,
+        "" if report.files_scanned == 1 else "s",
+        report.queues,
+        "" if report.queues == 1 else "s",
+        report.keys,
+        "" if report.keys == 1 else "s",
+    )
+    if report.errors:
+        text += "; %d file%s could not be read" % (len(report.errors), "" if len(report.errors) == 1 else "s")
+    return text + "."

@@ -1,0 +1,28 @@
+"""What a rule function is: `@rule("SQG101")` on a function (model, options) -> Hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..model import Location, Model, Resource
+from ..options import Options
+
+RuleFunction = Callable[[Model, Options], Iterable["Hit"]]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule's verdict on one resource; the engine adds the catalog's metadata."""
+
+    resource: Resource
+    message: str
+    location: Location | None = None  # the attribute or statement; default: the resource
+
+
+def rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
+    def mark(function: RuleFunction) -> RuleFunction:
+        function.rule_id = rule_id  # type: ignore[attr-defined]
+        return function
+
+    return mark

@@ -1,0 +1,51 @@
+"""Scan a fixture the way a user would and reduce findings to what snapshots record."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqsguard.engine import scan
+from sqsguard.options import Options
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def scan_fixture(path: Path, **option_values):
+    """Findings and errors for one fixture, with file paths relative to the fixture's folder."""
+    previous = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        report = scan([path.name], Options(**option_values), jobs=1)
+    finally:
+        os.chdir(previous)
+    return report
+
+
+def snapshot_rows(report) -> list[dict]:
+    return [
+        {
+            "rule_id": f.rule_id,
+            "resource": f.resource,
+            "file": f.file,
+            "line": f.line,
+            "construct_path": f.construct_path,
+        }
+        for f in report.findings
+    ]
+
+
+def snapshot_path(fixture: Path) -> Path:
+    return fixture.with_name(fixture.name + ".expected.json")
+
+
+def read_snapshot(fixture: Path) -> list[dict] | None:
+    path = snapshot_path(fixture)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_snapshot(fixture: Path, rows: list[dict]) -> None:
+    snapshot_path(fixture).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,67 @@
+"""Discovery: what gets read, what is skipped, and what format a file is."""
+
+import os
+from pathlib import Path
+
+from sqsguard.discover import discover, worth_reading
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+QUEUE = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+
+
+def kinds(targets):
+    return sorted((t.kind, Path(t.path).name) for t in targets)
+
+
+def test_skips_vcs_dependency_and_tool_folders(tmp_path):
+    for folder in (".git", "node_modules", ".terraform", "src"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "t.yaml").write_text(QUEUE)
+    targets, problems = discover([str(tmp_path)])
+    assert problems == []
+    assert [Path(t.path).parent.name for t in targets] == ["src"]
+
+
+def test_missing_path_is_a_problem_not_a_crash(tmp_path):
+    targets, problems = discover([str(tmp_path / "nope"), str(tmp_path)])
+    assert [p.message for p in problems] == ["no such file or directory"]
+
+
+def test_cloud_assembly_is_one_target_and_its_templates_are_not_read_twice():
+    assembly = FIXTURES / "cdk" / "nested" / "cdk.out"
+    template = assembly / "ParentStack.template.json"
+    targets, _ = discover([str(assembly.parent), str(template)])
+    assert [t.kind for t in targets] == ["cdk"]
+    alone, _ = discover([str(template)])
+    assert [t.kind for t in alone] == ["document"]
+
+
+def test_manifest_file_names_its_assembly():
+    manifest = FIXTURES / "cdk" / "SQG101" / "bad" / "cdk.out" / "manifest.json"
+    targets, _ = discover([str(manifest)])
+    assert [(t.kind, t.path) for t in targets] == [("cdk", str(manifest.parent))]
+
+
+def test_any_mix_of_files_and_directories(tmp_path):
+    (tmp_path / "a.yaml").write_text(QUEUE)
+    (tmp_path / "b.json").write_text("{}")
+    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "q" {}\n')
+    (tmp_path / "notes.txt").write_text("AWS::SQS::Queue")
+    targets, _ = discover([str(tmp_path / "a.yaml"), str(tmp_path)])
+    assert kinds(targets) == [("document", "a.yaml"), ("document", "b.json"), ("terraform", tmp_path.name)]
+
+
+def test_cheap_text_test():
+    assert worth_reading(b"Type: AWS::SQS::Queue")
+    assert worth_reading(b'"Type": "AWS::KMS::Key"')
+    assert not worth_reading(b"jobs:\n  build:\n    runs-on: ubuntu-latest\n")
+
+
+def test_display_paths_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "q.yaml").write_text(QUEUE)
+    monkeypatch.chdir(tmp_path)
+    targets, _ = discover(["infra"])
+    assert [t.display for t in targets] == ["infra/q.yaml"]
+    assert os.path.isabs(targets[0].path)

@@ -1,0 +1,80 @@
+"""Every rule fixture, every format: the findings are exactly the reviewed snapshot beside it.
+
+Layout: tests/fixtures/<format>/<RULE>/bad.* and good.* (CDK: <RULE>/{bad,good}/cdk.out).
+A bad fixture must produce its rule; a good one must not. Snapshots are refreshed with
+`pytest --update-snapshots` and reviewed like code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixture_scan import FIXTURES, read_snapshot, scan_fixture, snapshot_rows, write_snapshot
+
+
+def _fixtures() -> list[Path]:
+    found = []
+    for rule_dir in sorted(FIXTURES.glob("*/SQG[0-9][0-9][0-9]")):
+        for entry in sorted(rule_dir.iterdir()):
+            outcome = entry.name.split(".")[0].split("-")[0]
+            if outcome not in ("bad", "good") or entry.name.endswith(".expected.json"):
+                continue
+            if (entry / "cdk.out").is_dir():
+                found.append(entry / "cdk.out")
+            else:
+                found.append(entry)  # a template file, or a Terraform module directory
+    return found
+
+
+def _outcome(fixture: Path) -> str:
+    name = fixture.parent.name if fixture.name == "cdk.out" else fixture.name
+    return "bad" if name.startswith("bad") else "good"
+
+
+def _rule(fixture: Path) -> str:
+    for part in fixture.parts[::-1]:
+        if part.startswith("SQG"):
+            return part
+    raise AssertionError(fixture)
+
+
+FIXTURE_LIST = _fixtures()
+
+
+@pytest.mark.parametrize("fixture", FIXTURE_LIST, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_findings(fixture: Path, update_snapshots: bool) -> None:
+    report = scan_fixture(fixture)
+    assert report.errors == []
+    rows = snapshot_rows(report)
+    if update_snapshots:
+        write_snapshot(fixture, rows)
+    expected = read_snapshot(fixture)
+    assert expected is not None, "no snapshot for %s; run pytest --update-snapshots and review it" % fixture
+    assert rows == expected
+    rule = _rule(fixture)
+    fired = [r for r in rows if r["rule_id"] == rule]
+    if _outcome(fixture) == "bad":
+        assert fired, "%s: the bad fixture does not trigger %s" % (fixture, rule)
+    else:
+        assert not fired, "%s: the good fixture triggers %s" % (fixture, rule)
+
+
+def test_every_implemented_rule_has_fixtures_in_every_format() -> None:
+    from sqsguard.catalog import load_catalog
+    from sqsguard.rules import implemented
+
+    catalog = load_catalog()
+    present = {(f.relative_to(FIXTURES).parts[0], _rule(f), _outcome(f)) for f in FIXTURE_LIST}
+    missing = []
+    for rule_id in implemented():
+        for fmt in catalog[rule_id].formats:
+            folder = {"cloudformation": "cloudformation", "cdk": "cdk", "terraform": "terraform",
+                      "terraform-plan": "terraform-plan"}[fmt]
+            if not (FIXTURES / folder).is_dir():
+                continue  # the format's parser has not landed yet
+            for outcome in ("bad", "good"):
+                if (folder, rule_id, outcome) not in present:
+                    missing.append("%s/%s/%s" % (folder, rule_id, outcome))
+    assert missing == []
