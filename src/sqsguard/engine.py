@@ -12,7 +12,7 @@ from .findings import Finding, Report, ScanError
 from .link import link
 from .model import Model
 from .options import Options
-from .parsers import ParseOutcome, parse_target
+from .parsers import ParseOutcome, jobs_for, parse_job
 
 # Below this many targets, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -82,13 +82,14 @@ def run_rules(
 
 
 def parse_all(targets: list[Target], options: Options, jobs: int | None) -> list[ParseOutcome]:
+    work = jobs_for(targets)
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    if workers > 1 and len(targets) >= PARALLEL_THRESHOLD:
+    if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(parse_target, targets, [options] * len(targets), chunksize=4))
-    return [parse_target(target, options) for target in targets]
+            return list(pool.map(parse_job, work, [options] * len(work), chunksize=4))
+    return [parse_job(job, options) for job in work]
 
 
 def scan(

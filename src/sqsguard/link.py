@@ -51,6 +51,14 @@ class References:
 
 def link(model: Model) -> Model:
     refs = References(model)
+    for attachment in model.key_policies:
+        target = attachment.key.value if attachment.key else None
+        key = refs.resolve(target) if isinstance(target, ResourceRef) else None
+        if isinstance(key, Key):
+            key.policy_attachment = attachment
+            key.policy = attachment.policy
+            if attachment.bypass_lockout is not None:
+                key.bypass_lockout = attachment.bypass_lockout
     for alias in model.aliases:
         key = refs.key_of_alias(alias)
         if key is not None and alias.name is not None:

@@ -304,12 +304,31 @@ class Key(Resource):
     bypass_lockout: Attr | None = None
     tags: dict = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    # Set by link.py when an aws_kms_key_policy replaces this key's policy.
+    policy_attachment: "KeyPolicyAttachment | None" = None
+
+
+@dataclass
+class KeyPolicyAttachment(Resource):
+    """A key policy defined apart from its key (Terraform `aws_kms_key_policy`): it replaces the
+    key's policy, and key-policy findings attach here."""
+
+    key: Attr | None = None  # the key it applies to (a ResourceRef value when in the scan)
+    policy: Attr | None = None
+    bypass_lockout: Attr | None = None
 
 
 @dataclass
 class Alias(Resource):
     name: Attr | None = None
     target: Attr | None = None
+
+
+@dataclass
+class UnreadModule(Resource):
+    """A module call whose source sqsguard does not read (a remote module it has no model of)."""
+
+    source: str = ""
 
 
 @dataclass
@@ -324,6 +343,8 @@ class Model:
     queues: list[Queue] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)
     aliases: list[Alias] = field(default_factory=list)
+    key_policies: list[KeyPolicyAttachment] = field(default_factory=list)
+    unread_modules: list[UnreadModule] = field(default_factory=list)
     others: list[OtherResource] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
@@ -332,6 +353,8 @@ class Model:
         self.queues.extend(other.queues)
         self.keys.extend(other.keys)
         self.aliases.extend(other.aliases)
+        self.key_policies.extend(other.key_policies)
+        self.unread_modules.extend(other.unread_modules)
         self.others.extend(other.others)
         self.unit_accounts.update(other.unit_accounts)
 

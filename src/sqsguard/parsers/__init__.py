@@ -1,7 +1,8 @@
-"""One parser per format; this module dispatches a discovered target to its parser.
+"""One parser per format; this module dispatches discovered targets to their parser.
 
 Everything a parser raises for bad input becomes a `ScanError` (file, line, reason); the scan
-goes on with the other targets.
+goes on with the other targets. A document's format is decided by its content: a JSON file may
+be a CloudFormation template, a CDK template, a Terraform plan, or unrelated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..model import Model
 from ..options import Options
 from .documents import ParseError
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
@@ -24,17 +25,30 @@ class ParseOutcome:
     files_scanned: int = 0
 
 
-def parse_target(target: Target, options: Options) -> ParseOutcome:
+def parse_job(job: tuple[str, list[Target]], options: Options) -> ParseOutcome:
+    """A unit of parsing work: one document, one CDK assembly, or every Terraform directory
+    (modules call each other, so they are read together)."""
+    kind, targets = job
     try:
-        if target.kind == "document":
-            return _parse_document(target, options)
-        if target.kind == "cdk":
-            return _parse_cdk(target, options)
-        if target.kind == "terraform":
-            return ParseOutcome()  # Terraform arrives with issue 3
+        if kind == "document":
+            return _parse_document(targets[0], options)
+        if kind == "cdk":
+            return _parse_cdk(targets[0], options)
+        if kind == "terraform":
+            from .terraform import parse_terraform
+
+            return parse_terraform(targets, options)
     except RecursionError:
-        return ParseOutcome(errors=[ScanError(target.display, None, "nested too deeply to read")])
-    return ParseOutcome()
+        return ParseOutcome(errors=[ScanError(targets[0].display, None, "nested too deeply to read")])
+    raise ValueError("unknown target kind %r" % kind)
+
+
+def jobs_for(targets: list[Target]) -> list[tuple[str, list[Target]]]:
+    jobs = [(t.kind, [t]) for t in targets if t.kind != "terraform"]
+    terraform = [t for t in targets if t.kind == "terraform"]
+    if terraform:
+        jobs.append(("terraform", terraform))
+    return jobs
 
 
 def _parse_document(target: Target, options: Options) -> ParseOutcome:
@@ -49,12 +63,16 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "not UTF-8 text (byte %d)" % exc.start)])
-    from .cloudformation import parse_template_file
-
+    is_json = text.lstrip().startswith(("{", "["))
     try:
-        model = parse_template_file(target.path, target.display, text, options.parameters)
+        if is_json:
+            model = _parse_json_document(target, text, options)
+        else:
+            from .cloudformation import parse_template
+
+            model = parse_template(text, is_json=False, display=target.display, parameters=options.parameters)
     except ParseError as exc:
-        if not _looks_like_template(text):
+        if not _looks_relevant(text):
             return ParseOutcome()  # an unrelated file we could not read does not concern us
         return ParseOutcome(errors=[ScanError(target.display, exc.line, exc.message)])
     if model is None:
@@ -62,7 +80,28 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
     return ParseOutcome(model=model, files_scanned=1)
 
 
-def _looks_like_template(text: str) -> bool:
+def _parse_json_document(target: Target, text: str, options: Options) -> Model | None:
+    from .documents import parse_json
+
+    data = parse_json(text)
+    if not isinstance(data, dict):
+        return None
+    from .tfplan import is_plan
+
+    if is_plan(data):
+        from .tfplan import parse_plan
+
+        return parse_plan(data, text, target.display, options)
+    from .cloudformation import is_template, parse_template
+
+    if not is_template(data):
+        return None
+    return parse_template(text, is_json=True, display=target.display, parameters=options.parameters)
+
+
+def _looks_relevant(text: str) -> bool:
+    if '"planned_values"' in text or '"resource_changes"' in text:
+        return True
     return "Resources" in text and ("AWS::SQS::" in text or "AWS::KMS::" in text)
 
 

@@ -65,19 +65,9 @@ def is_template(doc: Any) -> bool:
     return any(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
 
 
-def load_template(text: str, is_json: bool) -> Any:
-    return load_json(text) if is_json else load_yaml(text)
-
-
-def parse_template_file(
-    path: str,
-    display: str,
-    text: str,
-    parameters: dict[str, str],
-) -> Model | None:
+def parse_template(text: str, is_json: bool, display: str, parameters: dict[str, str]) -> Model | None:
     """Read one template file. None when the document is not a template."""
-    stripped = text.lstrip()
-    doc = load_template(text, is_json=stripped.startswith("{") or path.endswith(".json"))
+    doc = load_json(text) if is_json else load_yaml(text)
     if not is_template(doc):
         return None
     return build_model(doc, display, unit=display, fmt=Format.CLOUDFORMATION, parameters=parameters)
@@ -242,4 +232,4 @@ def _dead_letter_target(redrive: Any) -> Any:
     return None
 
 
-__all__ = ["parse_template_file", "build_model", "is_template", "ParseError"]
+__all__ = ["parse_template", "build_model", "is_template", "ParseError"]

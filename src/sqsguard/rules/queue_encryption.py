@@ -117,6 +117,13 @@ def queue_key_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
         else:
             continue
         yield Hit(queue, message, _at(queue.kms_key))
+    for module in model.unread_modules:
+        yield Hit(
+            module,
+            "Module %s (source %s) was not read: sqsguard has no model of it, so the queues and "
+            "keys it may create cannot be verified — scan its code or a plan (terraform show -json)."
+            % (module.address, module.source),
+        )
 
 
 @rule("SQG105")
