@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import queue_encryption
+from . import key_hygiene, key_policy, queue_encryption
 from .base import Hit, RuleFunction, rule
 
-MODULES = (queue_encryption,)
+MODULES = (queue_encryption, key_policy, key_hygiene)
 
 
 def implemented() -> dict[str, RuleFunction]:

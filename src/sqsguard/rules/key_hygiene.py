@@ -1,0 +1,152 @@
+"""SQG301–SQG304: key hygiene for every customer-managed key in the code."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..model import Attr, Key, Model, Queue, Unresolved, assignments, choose, describe_assignment, render
+from ..options import Options
+from .base import Hit, rule
+
+SYMMETRIC = "SYMMETRIC_DEFAULT"
+ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+
+
+def _variants(attr: Attr | None) -> list[tuple[Any, str]]:
+    """Each possible value of a setting with the conditions it holds under ("" = always)."""
+    if attr is None:
+        return [(None, "")]
+    return [(choose(attr.value, a), describe_assignment(a)) for a in assignments(attr.value)]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, Unresolved):
+        return None
+    return render(value).strip()
+
+
+def _is_symmetric(key: Key) -> bool:
+    specs = {_text(v) for v, _ in _variants(key.key_spec)}
+    usages = {_text(v) for v, _ in _variants(key.key_usage)}
+    return specs <= {None, SYMMETRIC} and usages <= {None, ENCRYPT_DECRYPT}
+
+
+def _when(when: str) -> str:
+    return " when %s" % when if when else ""
+
+
+@rule("SQG301")
+def key_rotation_disabled(model: Model, options: Options) -> Iterator[Hit]:
+    for key in model.keys:
+        if not _is_symmetric(key):
+            continue  # only symmetric encryption keys rotate automatically
+        name = key.attr_name("rotation")
+        for value, when in _variants(key.rotation):
+            if isinstance(value, Unresolved):
+                continue
+            if value is None:
+                yield Hit(
+                    key,
+                    "Key %s does not rotate its key material: %s is not set and rotation is off by "
+                    "default%s — set %s to true." % (key.address, name, _when(when), name),
+                )
+                break
+            if str(value).strip().lower() == "false":
+                yield Hit(
+                    key,
+                    "Key %s does not rotate its key material (%s: %s)%s — set it to true."
+                    % (key.address, name, key.rotation.text, _when(when)),
+                    key.rotation.location,
+                )
+                break
+
+
+@rule("SQG302")
+def key_missing_ownership_tags(model: Model, options: Options) -> Iterator[Hit]:
+    required = [t for t in options.required_key_tags if t]
+    if not required:
+        return
+    for key in model.keys:
+        if any(isinstance(v, Unresolved) for v in key.tags.values()) or isinstance(key.tags, Unresolved):
+            continue
+        present = {str(k).lower() for k in key.tags}
+        missing = [t for t in required if t.lower() not in present]
+        if missing:
+            yield Hit(
+                key,
+                "Key %s lacks the ownership tag%s %s, so nobody can tell who owns it, what it protects "
+                "and how sensitive that data is — add %s to its tags."
+                % (
+                    key.address,
+                    "" if len(missing) == 1 else "s",
+                    ", ".join(missing),
+                    ", ".join("%s = ..." % t for t in missing),
+                ),
+            )
+
+
+def queues_using(model: Model, key: Key) -> list[Queue]:
+    return [
+        q
+        for q in model.queues
+        if any(c.key_address == key.address and c.key_unit == key.unit for c in q.choices)
+    ]
+
+
+def _tag(queue: Queue, name: str) -> str | None:
+    for key, value in queue.tags.items():
+        if str(key).lower() == name.lower() and isinstance(value, (str, int, float, bool)):
+            return str(value)
+    return None
+
+
+@rule("SQG303")
+def key_shared_across_tenants(model: Model, options: Options) -> Iterator[Hit]:
+    for key in model.keys:
+        queues = queues_using(model, key)
+        if len(queues) < 2:
+            continue
+        for tag in options.isolation_tags:
+            values: dict[str, list[str]] = {}
+            for queue in queues:
+                value = _tag(queue, tag)
+                if value is not None:
+                    values.setdefault(value, []).append(queue.address)
+            if len(values) > 1:
+                spread = "; ".join("%s=%s: %s" % (tag, v, ", ".join(sorted(qs))) for v, qs in sorted(values.items()))
+                yield Hit(
+                    key,
+                    "Key %s encrypts queues with different %s tags (%s): one key policy governs data "
+                    "that should stay apart — give each %s its own key." % (key.address, tag, spread, tag),
+                )
+                break
+
+
+@rule("SQG304")
+def key_unusable_for_sqs(model: Model, options: Options) -> Iterator[Hit]:
+    for key in model.keys:
+        queues = queues_using(model, key)
+        if not queues:
+            continue  # a signing or HMAC key no queue uses is not an SQS problem
+        users = ", ".join(sorted(q.address for q in queues))
+        problem = None
+        for attr, good in ((key.key_spec, SYMMETRIC), (key.key_usage, ENCRYPT_DECRYPT)):
+            for value, when in _variants(attr):
+                text = _text(value)
+                if text is not None and text.upper() != good:
+                    problem = ("%s is %s (SQS needs %s)%s" % (attr.name, text, good, _when(when)), attr.location)
+                    break
+            if problem:
+                break
+        if problem is None:
+            for value, when in _variants(key.enabled):
+                if value is not None and str(render(value)).strip().lower() == "false":
+                    problem = ("the key is disabled (%s: %s)%s" % (key.enabled.name, key.enabled.text, _when(when)), key.enabled.location)
+                    break
+        if problem is not None:
+            yield Hit(
+                key,
+                "Key %s cannot encrypt SQS messages: %s; queue%s %s will fail to send and receive — use "
+                "an enabled symmetric ENCRYPT_DECRYPT key." % (key.address, problem[0], "" if len(queues) == 1 else "s", users),
+                problem[1],
+            )

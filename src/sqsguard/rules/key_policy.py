@@ -1,0 +1,254 @@
+"""SQG201–SQG207: is each customer-managed key's policy least-privilege?
+
+The analysis is in `policy.py`; these functions only read its facts and word the verdicts.
+Findings attach to the key, or to the `aws_kms_key_policy` resource when the policy lives there,
+and point at the offending statement.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from ..model import Key, Location, Model, Resource
+from ..options import Options
+from ..policy import (
+    Analysis,
+    Context,
+    Grant,
+    administration,
+    analyze,
+    crypto,
+    is_root_delegation,
+    principal_id,
+    summarize,
+)
+from .base import Hit, rule
+
+
+def context_for(key: Key, model: Model, options: Options) -> Context:
+    own = set(options.own_accounts)
+    account = model.unit_accounts.get(key.unit)
+    if account:
+        own.add(account)
+    return Context(own_accounts=frozenset(own), trusted_accounts=frozenset(options.trusted_accounts))
+
+
+def policy_owner(key: Key) -> Resource:
+    return key.policy_attachment or key
+
+
+def analyses(key: Key, model: Model, options: Options) -> list[Analysis]:
+    owner = policy_owner(key)
+    value = key.policy.value if key.policy is not None else None
+    return analyze(value, context_for(key, model, options), owner.location.file)
+
+
+def _where(key: Key, grant: Grant | None = None) -> Location | None:
+    if grant is not None and grant.statement.location is not None:
+        return grant.statement.location
+    return key.policy.location if key.policy is not None else None
+
+
+def _when(analysis: Analysis) -> str:
+    return " when %s" % analysis.when if analysis.when else ""
+
+
+def _name(key: Key) -> str:
+    owner = policy_owner(key)
+    if owner is key:
+        return "Key %s" % key.address
+    return "Key %s (policy in %s)" % (key.address, owner.address)
+
+
+def _first(
+    model: Model, options: Options, find: Callable[[Key, Analysis], tuple[Grant | None, str] | None]
+) -> Iterator[Hit]:
+    """For each key, the first analysis (policy variant) in which `find` reports a problem."""
+    for key in model.keys:
+        for analysis in analyses(key, model, options):
+            if analysis.unresolved is not None or analysis.parse_problem is not None:
+                continue
+            found = find(key, analysis)
+            if found is not None:
+                grant, message = found
+                yield Hit(policy_owner(key), message + _when(analysis) + ".", _where(key, grant))
+                break
+
+
+@rule("SQG201")
+def key_policy_public(model: Model, options: Options) -> Iterator[Hit]:
+    def find(key: Key, analysis: Analysis):
+        for grant in analysis.grants:
+            if grant.principal.kind == "wildcard" and not grant.scope.constrains:
+                return grant, (
+                    "%s: %s allows %s to %s with no condition pinning the caller's account, "
+                    "organisation or ARN, so any AWS account can use it — name the principals or add "
+                    "a kms:CallerAccount or aws:PrincipalOrgID condition"
+                    % (
+                        _name(key),
+                        grant.statement.label,
+                        summarize(grant.actions),
+                        "everyone (NotPrincipal)" if grant.statement.not_principal else 'everyone ("*")',
+                    )
+                )
+        return None
+
+    yield from _first(model, options, find)
+
+
+def _foreign_accounts(grant: Grant, context: Context) -> list[str]:
+    principal, scope = grant.principal, grant.scope
+    if principal.kind == "wildcard":
+        if scope.accounts:
+            return sorted(a for a in scope.accounts if context.is_foreign(a))
+        return []
+    if principal.kind in ("root", "iam") and context.is_foreign(principal.account):
+        narrowed = (scope.via_service and bool(scope.accounts)) or scope.source or scope.org or scope.principal_arn
+        return [] if narrowed else [principal.account or "?"]
+    return []
+
+
+@rule("SQG202")
+def key_policy_cross_account(model: Model, options: Options) -> Iterator[Hit]:
+    def find(key: Key, analysis: Analysis):
+        context = context_for(key, model, options)
+        for grant in analysis.grants:
+            foreign = _foreign_accounts(grant, context)
+            if foreign:
+                return grant, (
+                    "%s: %s allows %s to %s in account %s, which is not this key's account or a trusted "
+                    "account, and no condition (kms:ViaService with kms:CallerAccount, aws:SourceArn) "
+                    "narrows it — add such a condition, or list the account in trusted_accounts (or "
+                    "own_accounts if it is this key's account)"
+                    % (_name(key), grant.statement.label, summarize(grant.actions), grant.principal.text, ", ".join(foreign))
+                )
+        return None
+
+    yield from _first(model, options, find)
+
+
+@rule("SQG203")
+def key_policy_admin_and_use(model: Model, options: Options) -> Iterator[Hit]:
+    def find(key: Key, analysis: Analysis):
+        admin: dict[str, set[str]] = {}
+        use: dict[str, set[str]] = {}
+        first: dict[str, Grant] = {}
+        for grant in analysis.grants:
+            if grant.principal.is_own_root:
+                continue
+            pid = principal_id(grant.principal)
+            first.setdefault(pid, grant)
+            admin.setdefault(pid, set()).update(administration(grant))
+            use.setdefault(pid, set()).update(crypto(grant))
+        for pid, grant in first.items():
+            if admin[pid] and use[pid]:
+                return grant, (
+                    "%s: %s gives %s both administration (%s) and cryptographic use (%s): no separation "
+                    "of duties — give key administrators and key users separate statements and principals"
+                    % (_name(key), grant.statement.label, grant.principal.text, summarize(admin[pid], 3), summarize(use[pid], 3))
+                )
+        return None
+
+    yield from _first(model, options, find)
+
+
+@rule("SQG204")
+def key_policy_iam_only(model: Model, options: Options) -> Iterator[Hit]:
+    for key in model.keys:
+        for analysis in analyses(key, model, options):
+            if analysis.unresolved is not None or analysis.parse_problem is not None:
+                continue
+            if analysis.is_default:
+                yield Hit(
+                    key,
+                    "Key %s has no key policy, so AWS applies its default (the account root gets kms:*): "
+                    "access is left entirely to IAM and nothing is least-privilege at the key — write a "
+                    "%s that names key administrators and key users" % (key.address, key.attr_name("policy")) + ".",
+                )
+                break
+            allows = [g for g in analysis.grants if g.statement.effect == "Allow"]
+            if allows and all(g.principal.is_own_root for g in allows):
+                yield Hit(
+                    policy_owner(key),
+                    "%s: the only Allow statement gives the account root %s, which delegates all access "
+                    "to IAM — add statements for the key administrators and the key users, scoped to "
+                    "what each needs%s." % (_name(key), summarize(allows[0].actions), _when(analysis)),
+                    _where(key, allows[0]),
+                )
+                break
+
+
+@rule("SQG205")
+def key_policy_lockout(model: Model, options: Options) -> Iterator[Hit]:
+    for key in model.keys:
+        owner = policy_owner(key)
+        bypass = key.bypass_lockout
+        if bypass is not None and str(bypass.value).lower() == "true":
+            yield Hit(
+                owner,
+                "%s bypasses the policy lockout safety check (%s: %s): AWS then accepts a policy that "
+                "leaves nobody able to manage the key — remove it and grant kms:PutKeyPolicy to an "
+                "administrator" % (_name(key), bypass.name, bypass.text) + ".",
+                bypass.location,
+            )
+            continue
+        for analysis in analyses(key, model, options):
+            if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.is_default:
+                continue
+            if not any("PutKeyPolicy" in g.actions for g in analysis.grants):
+                yield Hit(
+                    owner,
+                    "%s: no Allow statement grants kms:PutKeyPolicy (directly or through a wildcard) to any "
+                    "principal, the account root included, so the key could never be managed again and "
+                    "AWS rejects the policy — keep the account root statement or grant an administrator "
+                    "kms:PutKeyPolicy%s." % (_name(key), _when(analysis)),
+                    key.policy.location if key.policy is not None else None,
+                )
+                break
+
+
+@rule("SQG206")
+def key_policy_service_unscoped(model: Model, options: Options) -> Iterator[Hit]:
+    def find(key: Key, analysis: Analysis):
+        for grant in analysis.grants:
+            if grant.principal.kind == "service" and not grant.scope.source:
+                return grant, (
+                    "%s: %s allows the service %s %s without an aws:SourceArn or aws:SourceAccount "
+                    "condition, so any customer's resource of that service can make it use this key "
+                    "(confused deputy) — add aws:SourceArn naming the producer, or aws:SourceAccount"
+                    % (_name(key), grant.statement.label, grant.principal.text, summarize(grant.actions))
+                )
+        return None
+
+    yield from _first(model, options, find)
+
+
+@rule("SQG207")
+def key_policy_grant_unrestricted(model: Model, options: Options) -> Iterator[Hit]:
+    def find(key: Key, analysis: Analysis):
+        context = context_for(key, model, options)
+        users = {principal_id(g.principal) for g in analysis.grants if crypto(g)}
+        for grant in analysis.grants:
+            if "CreateGrant" not in grant.actions or grant.principal.is_own_root:
+                continue
+            if grant.scope.grant_for_aws or grant.scope.via_service:
+                continue
+            principal = grant.principal
+            if principal.kind == "wildcard":
+                who = "everyone it allows"
+            elif principal.kind in ("root", "iam") and context.is_foreign(principal.account):
+                who = "a principal of account %s" % principal.account
+            elif principal_id(principal) in users:
+                who = "a key user"
+            else:
+                continue
+            return grant, (
+                "%s: %s allows kms:CreateGrant to %s (%s) without a kms:GrantIsForAWSResource "
+                "condition, so it can hand its key permissions on to anyone — add the condition "
+                "(Bool kms:GrantIsForAWSResource: true) or drop kms:CreateGrant"
+                % (_name(key), grant.statement.label, grant.principal.text, who)
+            )
+        return None
+
+    yield from _first(model, options, find)
+

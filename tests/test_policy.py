@@ -1,0 +1,215 @@
+"""The key-policy analyzer: principals, actions, conditions, Deny — and its invariants."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sqsguard import kms_actions
+from sqsguard.model import OWN_ACCOUNT, ResourceRef
+from sqsguard.policy import Context, account_of, analyze
+
+ROOT = "arn:aws:iam::%s:root" % OWN_ACCOUNT
+CTX = Context(own_accounts=frozenset({"111111111111"}), trusted_accounts=frozenset({"999999999999"}))
+
+
+def stmt(principal, action, effect="Allow", condition=None, sid=None, not_principal=False, not_action=False):
+    s = {"Effect": effect, "Resource": "*"}
+    s["NotPrincipal" if not_principal else "Principal"] = principal
+    s["NotAction" if not_action else "Action"] = action
+    if condition:
+        s["Condition"] = condition
+    if sid:
+        s["Sid"] = sid
+    return s
+
+
+def grants(*statements, context=CTX):
+    (analysis,) = analyze({"Version": "2012-10-17", "Statement": list(statements)}, context)
+    return analysis.grants
+
+
+def test_action_expansion():
+    assert kms_actions.expand("kms:*")[0] == kms_actions.ALL
+    assert kms_actions.expand("*")[0] == kms_actions.ALL
+    assert kms_actions.expand("KMS:decrypt") == (frozenset({"Decrypt"}), True)
+    assert kms_actions.expand("kms:ReEncrypt*")[0] == {"ReEncryptFrom", "ReEncryptTo"}
+    assert kms_actions.expand("kms:*Grant")[0] == {"CreateGrant", "RetireGrant", "RevokeGrant"}
+    assert kms_actions.expand("kms:GenerateDataKey*")[0] == {
+        "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext"
+    }
+    assert kms_actions.expand("sqs:SendMessage") == (frozenset(), True)
+    assert kms_actions.expand("kms:Decrpyt") == (frozenset(), False)  # a typo is noticed
+    assert len(kms_actions.ALL) == 58
+    assert "CreateGrant" in kms_actions.ADMIN and "PutKeyPolicy" in kms_actions.ADMIN
+    assert "DescribeKey" not in kms_actions.ADMIN | kms_actions.CRYPTO
+
+
+def test_not_action_is_the_complement():
+    (grant,) = grants(stmt({"AWS": ROOT}, "kms:Decrypt", not_action=True))
+    assert "Decrypt" not in grant.actions and "PutKeyPolicy" in grant.actions
+
+
+def test_principal_classes():
+    found = grants(
+        stmt("*", "kms:Decrypt"),
+        stmt({"AWS": ["111111111111", "arn:aws:iam::222222222222:root", "arn:aws:iam::111111111111:role/app"]}, "kms:Decrypt"),
+        stmt({"Service": "sns.amazonaws.com"}, "kms:Decrypt"),
+        stmt({"AWS": ResourceRef("u", "AppRole", "Arn", "!GetAtt AppRole.Arn")}, "kms:Decrypt"),
+        stmt({"AWS": ROOT}, "kms:*"),
+    )
+    kinds = [(g.principal.kind, g.principal.account) for g in found]
+    assert kinds == [
+        ("wildcard", None), ("root", "<own>"), ("root", "222222222222"), ("iam", "<own>"),
+        ("service", None), ("iam", "<own>"), ("root", "<own>"),
+    ]
+
+
+def test_account_of():
+    assert account_of("arn:aws:iam::123456789012:role/x") == "123456789012"
+    assert account_of("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") == "<own>"
+    assert account_of("123456789012") == "123456789012"
+
+
+def scope_of(condition, principal="*"):
+    (grant,) = grants(stmt(principal, "kms:Decrypt", condition=condition))
+    return grant.scope
+
+
+def test_conditions_that_constrain():
+    assert scope_of({"StringEquals": {"kms:CallerAccount": "111111111111"}}).constrains
+    assert scope_of({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}).constrains
+    assert scope_of({"StringLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/ou-ab12-11111111/*"}}).constrains
+    assert scope_of({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/app-*"}}).constrains
+    assert scope_of({"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::my-bucket"}}).constrains
+    assert scope_of({"StringEquals": {"AWS:SourceAccount": "111111111111"}}).source
+
+
+def test_conditions_that_do_not_constrain():
+    for condition in (
+        {"StringEqualsIfExists": {"kms:CallerAccount": "111111111111"}},
+        {"StringEquals": {"aws:PrincipalOrgID": "*"}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}},
+        {"StringNotEquals": {"kms:CallerAccount": "111111111111"}},
+        {"StringEquals": {"kms:ViaService": "sqs.eu-west-1.amazonaws.com"}},
+        {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        {"StringEquals": {"aws:PrincipalAccount": "${aws:username}"}},
+        {"Null": {"aws:PrincipalOrgID": "false"}},
+    ):
+        assert not scope_of(condition).constrains, condition
+
+
+def test_deny_subtracts_and_deny_outside_org_constrains():
+    (grant,) = grants(stmt({"AWS": ROOT}, "kms:*"), stmt("*", "kms:ScheduleKeyDeletion", effect="Deny"))
+    assert "ScheduleKeyDeletion" not in grant.actions
+    found = grants(
+        stmt("*", "kms:Decrypt"),
+        stmt("*", "kms:*", effect="Deny", condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+    )
+    assert [g.scope.org for g in found] == [True]
+    # A conditional Deny that is not a negated pin subtracts nothing.
+    (grant,) = grants(stmt("*", "kms:Decrypt"), stmt("*", "kms:Decrypt", effect="Deny", condition={"Bool": {"aws:SecureTransport": "false"}}))
+    assert grant.actions == {"Decrypt"} and not grant.scope.constrains
+
+
+def test_not_principal_with_allow_is_a_wildcard():
+    (grant,) = grants(stmt({"AWS": "arn:aws:iam::111111111111:role/x"}, "kms:Decrypt", not_principal=True))
+    assert grant.principal.kind == "wildcard"
+
+
+def test_no_policy_is_the_aws_default():
+    (analysis,) = analyze(None, CTX)
+    assert analysis.is_default
+    assert [g.principal.is_own_root for g in analysis.grants] == [True]
+
+
+def test_json_string_and_conditional_policies():
+    import json
+
+    text = json.dumps({"Statement": [stmt("*", "kms:Decrypt")]})
+    (analysis,) = analyze(text, CTX)
+    assert analysis.grants[0].principal.kind == "wildcard"
+    from sqsguard.model import Conditional
+
+    both = analyze({"Statement": [Conditional("Open", stmt("*", "kms:Decrypt"), stmt({"AWS": ROOT}, "kms:*"))]}, CTX)
+    assert [a.when for a in both] == ["Open is true", "Open is false"]
+
+
+# --- properties -------------------------------------------------------------------------------
+
+PRINCIPALS = st.sampled_from(
+    ["*", {"AWS": "*"}, {"AWS": ROOT}, {"AWS": "arn:aws:iam::222222222222:root"},
+     {"AWS": "arn:aws:iam::111111111111:role/app"}, {"Service": "sns.amazonaws.com"}]
+)
+ACTIONS = st.lists(
+    st.sampled_from(["kms:*", "kms:Decrypt", "kms:GenerateDataKey*", "kms:Create*", "kms:PutKeyPolicy", "kms:Describe*", "*"]),
+    min_size=1, max_size=3,
+)
+CONSTRAINING = st.sampled_from(
+    [
+        {"StringEquals": {"kms:CallerAccount": "111111111111"}},
+        {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:eu-west-1:111111111111:topic"}},
+    ]
+)
+STATEMENTS = st.lists(
+    st.builds(lambda p, a, e: stmt(p, a, effect=e), PRINCIPALS, ACTIONS, st.sampled_from(["Allow", "Allow", "Deny"])),
+    min_size=1, max_size=5,
+)
+
+
+def permissions(statements):
+    (analysis,) = analyze({"Statement": statements}, CTX)
+    return {(g.principal.kind, g.principal.text, a) for g in analysis.grants for a in g.actions}
+
+
+def rule_hits(statements):
+    from sqsguard.model import Attr, Format, Key, Location, Model
+    from sqsguard.options import Options
+    from sqsguard.rules import implemented
+
+    key = Key(address="k", resource_type="AWS::KMS::Key", format=Format.CLOUDFORMATION,
+              location=Location("f", 1, 1), unit="u",
+              policy=Attr("KeyPolicy", {"Statement": copy.deepcopy(statements)}, "", Location("f", 1, 1)))
+    model = Model(keys=[key])
+    options = Options(own_accounts=frozenset({"111111111111"}))
+    rules = implemented()
+    return {rid for rid in ("SQG201", "SQG202", "SQG203", "SQG206", "SQG207") if list(rules[rid](model, options))}
+
+
+@settings(max_examples=150, deadline=None)
+@given(STATEMENTS, PRINCIPALS, ACTIONS)
+def test_adding_a_deny_never_adds_permissions(statements, principal, actions):
+    before = permissions(statements)
+    after = permissions(statements + [stmt(principal, actions, effect="Deny")])
+    assert after <= before
+
+
+@settings(max_examples=150, deadline=None)
+@given(STATEMENTS, st.data())
+def test_adding_a_constraining_condition_never_adds_a_public_finding(statements, data):
+    index = data.draw(st.integers(0, len(statements) - 1))
+    condition = data.draw(CONSTRAINING)
+    changed = copy.deepcopy(statements)
+    changed[index]["Condition"] = condition
+    assert not ("SQG201" in rule_hits(changed) and "SQG201" not in rule_hits(statements))
+
+
+@settings(max_examples=100, deadline=None)
+@given(STATEMENTS, st.randoms(use_true_random=False))
+def test_statement_order_changes_nothing(statements, rnd):
+    shuffled = list(statements)
+    rnd.shuffle(shuffled)
+    assert permissions(shuffled) == permissions(statements)
+    assert rule_hits(shuffled) == rule_hits(statements)
+
+
+@settings(max_examples=150, deadline=None)
+@given(STATEMENTS, PRINCIPALS, ACTIONS)
+def test_adding_a_deny_never_adds_a_too_wide_finding(statements, principal, actions):
+    before = rule_hits(statements)
+    after = rule_hits(statements + [stmt(principal, actions, effect="Deny")])
+    assert after <= before
