@@ -1,0 +1,187 @@
+"""Terraform HCL into the model: every scanned directory that is a root module.
+
+Layout of this package:
+
+- `hcl.py`          files → blocks and attributes (python-hcl2's lark tree, with lines)
+- `values.py`       what an expression evaluates to (known data, or the model's unknowns)
+- `expressions.py`  the evaluator: references, operators, templates, for-expressions
+- `functions.py`    Terraform's built-in functions that can be evaluated statically
+- `policies.py`     `aws_iam_policy_document` and `policy` arguments → IAM JSON documents
+- `modules.py`      directories, root/child module instances, count / for_each
+- `registry.py`     the terraform-aws-modules sqs and kms modules, modelled
+- `drafts.py`       evaluated resource blocks; instances merged into one per block
+- `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, OtherResource, ...
+
+Which directories are roots: every scanned directory with a .tf file that mentions queues,
+keys or module calls, except one that another scanned directory calls as a local module
+(`source = "./..."`): it is evaluated through its caller, with the caller's inputs. A
+directory named explicitly on the command line is always a root too. Each root is one scan
+unit (its display path); the objects of its child modules carry module addresses
+(`module.orders.aws_sqs_queue.this`) in the same unit.
+
+A directory where two files declare the same resource is not one valid module; it is most
+likely a folder of independent examples, so each such file is read as its own unit (files
+that declare no resources — variables, locals — are shared by all of them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+from .. import ParseOutcome
+from ...discover import Target, display_path
+from ...findings import ScanError
+from ...model import Model
+
+_RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"", re.M)
+
+
+def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
+    from .build import build_model
+    from .modules import Instance, Loader, Module
+
+    allowed = [os.getcwd()] + [t.path for t in targets]
+    loader = Loader(options, allowed)
+    relevant: list[tuple[Target, Module]] = []
+    called: set[str] = set()
+    for target in targets:
+        if not _relevant(target.path, loader):
+            continue
+        module = loader.module(target.path)
+        if module is None:
+            continue
+        relevant.append((target, module))
+        for block in module.calls.values():
+            source = _literal_source(block)
+            if source is not None and (source.startswith(("./", "../")) or source in (".", "..")):
+                called.add(os.path.normpath(os.path.join(module.dir, source)))
+    model = Model()
+    for target, module in relevant:
+        if not target.explicit and os.path.normpath(target.path) in called:
+            continue
+        for unit, unit_module in _units(module):
+            values = root_values(unit_module, options, loader)
+            instance = Instance(loader, unit_module, unit, root_values=values)
+            part = build_model(instance.drafts())
+            account = instance.allowed_accounts()
+            if account:
+                part.unit_accounts[unit] = account
+            model.extend(part)
+    return ParseOutcome(model=model, errors=loader.errors, files_scanned=loader.files_read)
+
+
+def _relevant(directory: str, loader: Any) -> bool:
+    for path in loader.tf_files(directory):
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if _RELEVANT.search(data):
+            return True
+    return False
+
+
+def _literal_source(block: Any) -> str | None:
+    attr = block.attributes.get("source")
+    if attr is None:
+        return None
+    text = attr.seg.text_of(attr.expr)
+    if text.startswith('"') and text.endswith('"') and "${" not in text:
+        return text[1:-1]
+    return None
+
+
+def _units(module: Any) -> list[tuple[str, Any]]:
+    from .modules import Module
+
+    if not module.duplicates:
+        return [(module.display, module)]
+    shared = [f for f in module.files if not f.declared and not any(b.type == "module" for b in f.blocks)]
+    own = [f for f in module.files if f not in shared]
+    return [(f.display, Module.from_files(module.dir, module.display, shared + [f])) for f in own]
+
+
+# --- root module variables --------------------------------------------------------------------
+
+
+def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
+    """Values for a root module's variables, by Terraform's precedence (later wins):
+    terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, --var-file in order,
+    --var."""
+    values: dict[str, Any] = {}
+    directory = module.dir
+    files = []
+    for name in ("terraform.tfvars", "terraform.tfvars.json"):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            files.append(path)
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        names = []
+    files.extend(
+        os.path.join(directory, n) for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json"))
+    )
+    for path in files:
+        values.update(read_tfvars(path, loader))
+    for path in getattr(options, "var_files", ()) or ():
+        absolute = os.path.abspath(path)
+        if not os.path.isfile(absolute):
+            error = ScanError(path, None, "no such --var-file")
+            if error not in loader.errors:
+                loader.errors.append(error)
+            continue
+        loader.allow(os.path.dirname(absolute))
+        values.update(read_tfvars(absolute, loader))
+    for name, raw in (getattr(options, "variables", {}) or {}).items():
+        values[name] = cli_value(raw, module.variables.get(name))
+    return values
+
+
+def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
+    from .expressions import Evaluator
+    from .modules import LiteralContext
+
+    if path.endswith(".json"):
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError) as exc:
+            error = ScanError(display_path(path), getattr(exc, "lineno", None), "invalid tfvars JSON: %s" % exc)
+            if error not in loader.errors:
+                loader.errors.append(error)
+            return {}
+        return data if isinstance(data, dict) else {}
+    parsed = loader.parse(path, keep=None)
+    if parsed is None:
+        return {}
+    evaluator = Evaluator(LiteralContext())
+    return {name: evaluator.evaluate(attr.expr, attr.seg) for name, attr in parsed.attributes.items()}
+
+
+def cli_value(raw: str, declaration: Any) -> Any:
+    """A --var value: a string for string (and untyped) variables, as Terraform reads it;
+    parsed as an HCL expression for numbers, bools and collection types."""
+    from .modules import variable_type
+
+    kind = (variable_type(declaration) or "string").replace(" ", "")
+    if kind in ("string", "any"):
+        return raw
+    if kind == "bool" and raw in ("true", "false"):
+        return raw == "true"
+    from .expressions import Evaluator
+    from .hcl import HclError, parse_expression
+    from .modules import LiteralContext
+
+    try:
+        expr, seg = parse_expression(raw, "--var", "", 1)
+    except HclError:
+        return raw
+    return Evaluator(LiteralContext()).evaluate(expr, seg)
+
+
+__all__ = ["parse_terraform", "root_values", "read_tfvars", "cli_value"]

@@ -1,0 +1,196 @@
+"""Drafts into model objects: the same Queue / Key / Alias / ... the CloudFormation parser makes.
+
+Shared by the HCL parser and the plan parser (`tfplan.py`), which differ only in how they
+get to drafts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ...model import (
+    Alias,
+    Attr,
+    Conditional,
+    Format,
+    Key,
+    KeyPolicyAttachment,
+    Location,
+    Model,
+    OtherResource,
+    Queue,
+    ResourceRef,
+    UnreadModule,
+)
+from .drafts import Draft, DraftAttr
+from .policies import policy_value
+from .values import JsonDoc, lift, strip_json
+
+QUEUE_NAMES = {
+    "sse": "sqs_managed_sse_enabled",
+    "kms_key": "kms_master_key_id",
+    "data_key_reuse": "kms_data_key_reuse_period_seconds",
+}
+KEY_NAMES = {
+    "policy": "policy",
+    "rotation": "enable_key_rotation",
+    "enabled": "is_enabled",
+    "key_spec": "customer_master_key_spec",
+    "key_usage": "key_usage",
+    "bypass_lockout": "bypass_policy_lockout_safety_check",
+}
+KEY_TYPES = ("aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key")
+
+
+def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
+    model = Model()
+    queues: dict[tuple[str, str], Queue] = {}
+    redrives: list[Draft] = []
+    for draft in drafts:
+        common = dict(
+            address=draft.address,
+            resource_type=draft.rtype,
+            format=fmt,
+            location=draft.location,
+            unit=draft.unit,
+        )
+        a = draft.attrs
+        if draft.rtype == "module":
+            model.unread_modules.append(UnreadModule(**common, source=draft.source))
+        elif draft.rtype == "aws_sqs_queue":
+            names = draft.names or QUEUE_NAMES
+            queue = Queue(
+                **common,
+                names=dict(names),
+                sse=_attr(a, "sqs_managed_sse_enabled", names["sse"]),
+                kms_key=_attr(a, "kms_master_key_id", names["kms_key"]),
+                data_key_reuse=_attr(a, "kms_data_key_reuse_period_seconds", names["data_key_reuse"]),
+                dead_letter_target=dead_letter_target(_value(a, "redrive_policy")),
+                tags=_tags(_value(a, "tags")),
+                fifo=_bool(_value(a, "fifo_queue")),
+                sse_conflicts_when="set",
+            )
+            model.queues.append(queue)
+            queues.setdefault((queue.unit, queue.address), queue)
+        elif draft.rtype in KEY_TYPES:
+            model.keys.append(
+                Key(
+                    **common,
+                    names=dict(KEY_NAMES),
+                    policy=_policy_attr(a, "policy"),
+                    rotation=_attr(a, "enable_key_rotation"),
+                    enabled=_attr(a, "is_enabled") or _attr(a, "enabled", "enabled"),
+                    key_spec=_attr(a, "customer_master_key_spec") or _attr(a, "key_spec", "key_spec"),
+                    key_usage=_attr(a, "key_usage"),
+                    bypass_lockout=_attr(a, "bypass_policy_lockout_safety_check"),
+                    tags=_tags(_value(a, "tags")),
+                )
+            )
+        elif draft.rtype == "aws_kms_alias":
+            model.aliases.append(
+                Alias(
+                    **common,
+                    names={"name": "name", "target": "target_key_id"},
+                    name=_attr(a, "name") or _attr(a, "name_prefix", "name_prefix"),
+                    target=_attr(a, "target_key_id"),
+                )
+            )
+        elif draft.rtype == "aws_kms_key_policy":
+            model.key_policies.append(
+                KeyPolicyAttachment(
+                    **common,
+                    names={"key": "key_id", "policy": "policy", "bypass_lockout": "bypass_policy_lockout_safety_check"},
+                    key=_attr(a, "key_id"),
+                    policy=_policy_attr(a, "policy"),
+                    bypass_lockout=_attr(a, "bypass_policy_lockout_safety_check"),
+                )
+            )
+        elif draft.rtype == "aws_sqs_queue_redrive_policy":
+            redrives.append(draft)
+        else:
+            properties = {}
+            for name, attr in a.items():
+                if name in ("policy", "access_policy") and attr.value is not None:
+                    properties[name] = policy_value(attr.value, attr.location.line, attr.location.end_line, attr.location.file)
+                else:
+                    properties[name] = strip_json(attr.value)
+            model.others.append(OtherResource(**common, properties=properties))
+    for draft in redrives:
+        target = _value(draft.attrs, "queue_url")
+        if isinstance(target, ResourceRef):
+            queue = queues.get((target.unit, target.address))
+            if queue is not None and queue.dead_letter_target is None:
+                queue.dead_letter_target = dead_letter_target(_value(draft.attrs, "redrive_policy"))
+        model.others.append(
+            OtherResource(
+                address=draft.address,
+                resource_type=draft.rtype,
+                format=fmt,
+                location=draft.location,
+                unit=draft.unit,
+                properties={n: strip_json(v.value) for n, v in draft.attrs.items()},
+            )
+        )
+    return model
+
+
+def _value(attrs: dict[str, DraftAttr], name: str) -> Any:
+    attr = attrs.get(name)
+    return attr.value if attr is not None else None
+
+
+def _attr(attrs: dict[str, DraftAttr], name: str, shown: str | None = None) -> Attr | None:
+    attr = attrs.get(name)
+    if attr is None or _all_null(attr.value):
+        return None
+    return Attr(shown or name, strip_json(attr.value), attr.text, attr.location)
+
+
+def _policy_attr(attrs: dict[str, DraftAttr], name: str) -> Attr | None:
+    attr = attrs.get(name)
+    if attr is None or _all_null(attr.value):
+        return None
+    loc = attr.location
+    return Attr(name, policy_value(attr.value, loc.line, loc.end_line, loc.file), attr.text, loc)
+
+
+def _all_null(value: Any) -> bool:
+    if isinstance(value, Conditional):
+        return _all_null(value.if_true) and _all_null(value.if_false)
+    return value is None
+
+
+def _tags(value: Any) -> dict:
+    if isinstance(value, JsonDoc):
+        value = value.value
+    if isinstance(value, dict):
+        return {str(k): strip_json(v) for k, v in value.items()}
+    return {}
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def dead_letter_target(redrive: Any) -> Any:
+    def target(value: Any) -> Any:
+        if isinstance(value, JsonDoc):
+            value = value.value
+        elif isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        if isinstance(value, dict):
+            return value.get("deadLetterTargetArn")
+        return None
+
+    return lift(redrive, target)
+
+
+__all__ = ["build_model", "Location", "dead_letter_target"]

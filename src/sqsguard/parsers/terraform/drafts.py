@@ -1,0 +1,107 @@
+"""Drafts: resource blocks as evaluated, before they are model objects.
+
+A draft is one per block, never per instance (`count` / `for_each`): `merge_instances`
+folds the instances' settings into one, with a `Conditional` over groups of instances where
+they differ, so a block is judged by its weakest instance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...model import Conditional, Location
+from .values import freeze
+
+
+# --- drafts -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DraftAttr:
+    value: Any
+    text: str
+    location: Location
+
+
+@dataclass
+class Draft:
+    """A resource block (or an unread module call) as evaluated, before it is a model object."""
+
+    rtype: str
+    address: str
+    unit: str
+    location: Location
+    attrs: dict[str, DraftAttr] = field(default_factory=dict)
+    source: str = ""  # unread module calls: their source
+    names: dict[str, str] | None = None  # attribute display names, when not the block's own
+
+
+def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged: tuple | None, prefix: str = "") -> dict[str, DraftAttr]:
+    """One attribute set for a block from its instances' (label, attributes).
+
+    Instances are grouped by the values of the judged attributes (all when `judged` is None);
+    a setting that differs between groups becomes a chain of Conditionals, one condition per
+    group but the last (`each.key == "a"`, `count.index in [0, 1]`). Tags keep the keys every
+    instance has."""
+    if len(per_instance) == 1:
+        return per_instance[0][1]
+    names: list[str] = []
+    for _, attrs in per_instance:
+        for name in attrs:
+            if name not in names:
+                names.append(name)
+    keyed = judged if judged is not None else tuple(n for n in names if n != "tags")
+
+    def fingerprint(attrs: dict[str, DraftAttr]) -> Any:
+        return tuple(freeze(attrs[n].value) if n in attrs else ("absent",) for n in keyed)
+
+    groups: list[tuple[Any, list]] = []
+    for label, attrs in per_instance:
+        key = fingerprint(attrs)
+        for existing in groups:
+            if existing[0] == key:
+                existing[1].append((label, attrs))
+                break
+        else:
+            groups.append((key, [(label, attrs)]))
+    merged: dict[str, DraftAttr] = {}
+    for name in names:
+        present = [attrs[name] for _, attrs in per_instance if name in attrs]
+        first = present[0]
+        if name == "tags":
+            merged[name] = DraftAttr(_common_tags([a.value for a in present], len(per_instance)), first.text, first.location)
+            continue
+        if len(groups) == 1 or name not in keyed:
+            merged[name] = first
+            continue
+        values = [members[0][1][name].value if name in members[0][1] else None for _, members in groups]
+        value = values[-1]
+        for (key, members), group_value in zip(reversed(groups[:-1]), reversed(values[:-1])):
+            value = Conditional(_condition(prefix, [label for label, _ in members]), group_value, value)
+        merged[name] = DraftAttr(value, first.text, first.location)
+    return merged
+
+
+def _common_tags(values: list, instances: int) -> Any:
+    dicts = [v for v in values if isinstance(v, dict)]
+    if len(dicts) != instances or not dicts:
+        return dicts[0] if dicts else values[0]
+    common = dict(dicts[0])
+    for other in dicts[1:]:
+        common = {k: v for k, v in common.items() if k in other}
+    return common
+
+
+def _condition(prefix: str, labels: list) -> str:
+    labels = [label for label in labels if label is not None]
+    if not labels:
+        return prefix + "instance"
+    variable = labels[0][0]
+    shown = [json.dumps(value) if isinstance(value, str) else str(value) for _, value in labels]
+    if len(shown) == 1:
+        return "%s%s == %s" % (prefix, variable, shown[0])
+    return "%s%s in [%s]" % (prefix, variable, ", ".join(shown))
+
+

@@ -1,0 +1,440 @@
+"""Reading .tf and .tfvars files: python-hcl2's lark grammar, and a thin layer over its tree.
+
+We use `hcl2.parses_to_tree` (the raw lark parse tree, with positions) rather than
+`hcl2.loads`: it is about twice as fast, it keeps every expression structured (no
+`"${...}"` strings to re-parse) and every node knows its line, which `loads` in python-hcl2
+8.1.4 cannot tell (its `with_meta` does nothing). Expressions stay lark trees; they are
+evaluated lazily by `expressions.py`, so attributes nobody reads cost nothing.
+
+Top-level blocks that cannot matter (a `resource "aws_instance"`, a `terraform {}` block) are
+found by a light scanner and blanked out before parsing (their text becomes a comment of the
+same size, so lines and offsets stay right); the file is parsed whole if the scanner is ever
+unsure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+_parser = None
+
+
+def _parse_tree(text: str) -> Any:
+    global _parser
+    if _parser is None:
+        from hcl2.parser import parser
+
+        _parser = parser()
+    return _parser.parse(text + "\n")
+
+
+class HclError(Exception):
+    """A file that is not valid HCL: the message and the line where it was found."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Segment:
+    """A text that was parsed, and where it sits: the file and the line its first line is."""
+
+    text: str
+    file: str  # display path
+    path: str  # absolute path ("" for text that is not a file)
+    line_offset: int = 0  # added to the parser's line numbers
+    pos_offset: int = 0  # subtracted from the parser's offsets to index `text`
+
+    def text_of(self, node: Any, limit: int | None = None) -> str:
+        start, end = span(node)
+        text = self.text[start - self.pos_offset : end - self.pos_offset].strip()
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 3] + "..."
+        return text
+
+    def line(self, node: Any) -> int:
+        return first_line(node) + self.line_offset
+
+    def end_line(self, node: Any) -> int:
+        return last_line(node) + self.line_offset
+
+
+def span(node: Any) -> tuple[int, int]:
+    from lark import Token
+
+    if isinstance(node, Token):
+        return node.start_pos or 0, node.end_pos or 0
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return 0, 0
+    return meta.start_pos, meta.end_pos
+
+
+def first_line(node: Any) -> int:
+    from lark import Token
+
+    if isinstance(node, Token):
+        return node.line or 1
+    meta = node.meta
+    return 1 if getattr(meta, "empty", True) else meta.line
+
+
+def last_line(node: Any) -> int:
+    from lark import Token
+
+    if isinstance(node, Token):
+        end = node.end_line or node.line or 1
+        # A heredoc token ends with its newline: its last line is the one before.
+        if node.type.startswith("HEREDOC") and node.value.endswith("\n"):
+            end -= 1
+        return end
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return 1
+    end = meta.end_line
+    last = node.children[-1] if node.children else None
+    if last is not None and getattr(last, "type", "").startswith("HEREDOC"):
+        end -= 1
+    return end
+
+
+@dataclass
+class Attribute:
+    name: str
+    expr: Any  # a lark Tree (or Token)
+    seg: Segment
+    line: int
+    end_line: int
+
+    @property
+    def text(self) -> str:
+        return self.seg.text_of(self.expr)
+
+
+@dataclass
+class Block:
+    type: str
+    labels: list[str]
+    attributes: dict[str, Attribute]
+    blocks: list["Block"]
+    seg: Segment
+    line: int
+    end_line: int
+
+    def children(self, block_type: str) -> list["Block"]:
+        return [b for b in self.blocks if b.type == block_type]
+
+    def child(self, block_type: str) -> "Block | None":
+        for b in self.blocks:
+            if b.type == block_type:
+                return b
+        return None
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    display: str
+    blocks: list[Block] = field(default_factory=list)
+    attributes: dict[str, Attribute] = field(default_factory=dict)  # top level (tfvars)
+    # Every top-level `resource`/`data` header, bodies read or not: (mode, type, name) -> line.
+    declared: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
+# --- lark tree helpers -----------------------------------------------------------------------
+
+
+def is_tree(node: Any, *names: str) -> bool:
+    data = getattr(node, "data", None)
+    return data is not None and (not names or data in names)
+
+
+def subtrees(node: Any) -> list:
+    """Children that are trees, without newlines and comments."""
+    return [c for c in node.children if hasattr(c, "data") and c.data != "new_line_or_comment"]
+
+
+def name_of(node: Any) -> str:
+    """The text of an identifier/keyword/literal_value tree or a label string."""
+    if hasattr(node, "data"):
+        if node.data == "string":
+            return "".join(str(c.children[0]) for c in node.children if is_tree(c, "string_part"))
+        if node.children:
+            return name_of(node.children[0])
+        return ""
+    return str(node)
+
+
+def _body(node: Any, seg: Segment) -> tuple[dict[str, Attribute], list[Block]]:
+    attributes: dict[str, Attribute] = {}
+    blocks: list[Block] = []
+    for child in node.children:
+        data = getattr(child, "data", None)
+        if data == "attribute":
+            name = name_of(child.children[0])
+            expr = child.children[-1]
+            attributes[name] = Attribute(name, expr, seg, seg.line(child), seg.end_line(child))
+        elif data == "block":
+            blocks.append(_block(child, seg))
+    return attributes, blocks
+
+
+def _block(node: Any, seg: Segment) -> Block:
+    children = node.children
+    block_type = name_of(children[0])
+    labels: list[str] = []
+    body = None
+    for child in children[1:]:
+        data = getattr(child, "data", None)
+        if data in ("identifier", "string", "keyword", "literal_value"):
+            labels.append(name_of(child))
+        elif data == "body":
+            body = child
+    attributes, blocks = _body(body, seg) if body is not None else ({}, [])
+    return Block(block_type, labels, attributes, blocks, seg, seg.line(node), seg.end_line(node))
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_text(text: str, path: str, display: str, keep: "KeepTest | None" = None) -> ParsedFile:
+    """Parse one file. Raises HclError. `keep` decides which top-level blocks are read."""
+    parsed = ParsedFile(path, display)
+    source = text
+    if keep is not None:
+        blanked = blank_blocks(text, keep, parsed.declared)
+        if blanked is not None:
+            source = blanked
+    try:
+        tree = _parse_tree(source)
+    except Exception as exc:  # lark's exceptions, and anything else it may raise on bad input
+        if source is not text:
+            return parse_text(text, path, display, keep=None)  # the scanner was wrong: read it all
+        raise _error(exc, text) from None
+    seg = Segment(text, display, path)
+    body = tree.children[0] if tree.children else None
+    if body is not None:
+        parsed.attributes, parsed.blocks = _body(body, seg)
+    for block in parsed.blocks:
+        if block.type in ("resource", "data") and len(block.labels) >= 2:
+            mode = "managed" if block.type == "resource" else "data"
+            parsed.declared.setdefault((mode, block.labels[0], block.labels[1]), block.line)
+    return parsed
+
+
+def parse_expression(text: str, file: str, path: str, first_line: int) -> tuple[Any, Segment]:
+    """Parse one expression (an interpolation inside a heredoc or template file).
+    `first_line` is the file line where the expression's text begins."""
+    prefix = "x = ("
+    source = prefix + text + "\n)"
+    try:
+        tree = _parse_tree(source)
+    except Exception as exc:
+        raise HclError("invalid expression %r: %s" % (text.strip()[:60], _error(exc, source).message), first_line)
+    attribute = tree.children[0].children[0]
+    expr = attribute.children[-1]
+    seg = Segment(source, file, path, line_offset=first_line - 1)
+    return expr, seg
+
+
+_EXPECTED_NAMES = {
+    "RBRACE": "'}'",
+    "LBRACE": "'{'",
+    "RSQB": "']'",
+    "LSQB": "'['",
+    "RPAR": "')'",
+    "LPAR": "'('",
+    "EQ": "'='",
+    "COLON": "':'",
+    "COMMA": "','",
+    "DBLQUOTE": "'\"'",
+    "NAME": "a name",
+    "NL_OR_COMMENT": "a new line",
+    "QMARK": "'?'",
+}
+
+
+def _error(exc: Exception, text: str) -> HclError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    lines = max(lines, 1)
+    line = getattr(exc, "line", None)
+    if not isinstance(line, int) or line < 1:
+        line = lines
+    line = min(line, lines)
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        if token.type == "$END":
+            what = "unexpected end of file"
+        else:
+            value = str(token).strip() or token.type
+            if len(value) > 30:
+                value = value[:27] + "..."
+            what = "unexpected %r" % value
+        expected = sorted(_EXPECTED_NAMES[e] for e in (exc.expected or ()) if e in _EXPECTED_NAMES)
+        if expected and len(expected) <= 3:
+            what += "; expected %s" % " or ".join(expected)
+        return HclError("invalid HCL: %s" % what, line)
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
+        return HclError("invalid HCL: unexpected character %r" % char, line)
+    if isinstance(exc, UnexpectedEOF):
+        return HclError("invalid HCL: unexpected end of file", lines)
+    if isinstance(exc, RecursionError):
+        return HclError("invalid HCL: nested too deeply", None)
+    return HclError("invalid HCL: %s" % (str(exc).splitlines()[0] if str(exc) else type(exc).__name__), None)
+
+
+# --- skipping blocks that cannot matter --------------------------------------------------------
+
+
+class KeepTest:
+    """Which top-level blocks to read: (block type, labels) -> bool."""
+
+    def __init__(self, resource_types: Iterable[str], data_types: Iterable[str]):
+        self.resource_types = frozenset(resource_types)
+        self.data_types = frozenset(data_types)
+
+    def __call__(self, block_type: str, labels: list[str]) -> bool:
+        if block_type == "resource":
+            return bool(labels) and labels[0] in self.resource_types
+        if block_type == "data":
+            return bool(labels) and labels[0] in self.data_types
+        return block_type in ("variable", "locals", "output", "module", "provider")
+
+
+# In code: strings, braces, heredoc openers, comments. In a string: its end and interpolations.
+_CODE = re.compile(r'"|\{|\}|<<-?([A-Za-z][A-Za-z0-9._-]*)[ \t]*\r?\n|#[^\n]*|//[^\n]*|/\*.*?\*/', re.S)
+_STRING = re.compile(r'\\.|"|\$\{|%\{|\$\$\{|%%\{', re.S)
+_HEADER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)((?:\s+(?:"[^"\n]*"|[A-Za-z_][A-Za-z0-9_-]*))*)\s*$')
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
+
+
+def top_level_blocks(text: str) -> list[tuple[str, list[str], int, int]] | None:
+    """(type, labels, start offset, end offset) of every top-level block; None when the text
+    has anything the scanner does not understand (the caller then parses it all)."""
+    blocks = []
+    pos = 0
+    depth = 0
+    block_start = 0
+    header: tuple[str, list[str]] | None = None
+    stack: list[str] = []  # "{" in code, "${" in a string's interpolation
+    n = len(text)
+    while pos < n:
+        m = _CODE.search(text, pos)
+        if m is None:
+            break
+        tok = m.group(0)
+        if tok == "{":
+            if depth == 0:
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                head = _HEADER.match(text, line_start, m.start())
+                if head is None:
+                    return None
+                labels = [a or b for a, b in _LABEL.findall(head.group(2))]
+                header = (head.group(1), labels)
+                block_start = line_start + (len(head.group(0)) - len(head.group(0).lstrip()))
+            depth += 1
+            stack.append("{")
+            pos = m.end()
+        elif tok == "}":
+            if not stack:
+                return None
+            stack.pop()
+            depth -= 1
+            pos = m.end()
+            if depth == 0 and header is not None:
+                blocks.append((header[0], header[1], block_start, pos))
+                header = None
+        elif tok == '"':
+            end = _skip_string(text, m.end())
+            if end is None:
+                return None
+            pos = end
+        elif tok.startswith("<<"):
+            marker = m.group(1)
+            close = re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(text, m.end())
+            if close is None:
+                return None
+            pos = close.end()
+        else:
+            pos = m.end()  # a comment
+    if stack:
+        return None
+    return blocks
+
+
+def _skip_string(text: str, pos: int) -> int | None:
+    """Offset after the closing quote of a string that starts at `pos` (after its quote)."""
+    n = len(text)
+    while pos < n:
+        m = _STRING.search(text, pos)
+        if m is None or "\n" in text[pos : m.start()]:
+            return None  # strings do not span lines (outside their interpolations)
+        tok = m.group(0)
+        if tok == '"':
+            return m.end()
+        if tok in ("${", "%{"):
+            end = _skip_interpolation(text, m.end())
+            if end is None:
+                return None
+            pos = end
+        else:
+            pos = m.end()
+    return None
+
+
+_BRACES = re.compile(r'"|\{|\}')
+
+
+def _skip_interpolation(text: str, pos: int) -> int | None:
+    depth = 1
+    n = len(text)
+    while pos < n:
+        m = _BRACES.search(text, pos)
+        if m is None:
+            return None
+        tok = m.group(0)
+        if tok == '"':
+            end = _skip_string(text, m.end())
+            if end is None:
+                return None
+            pos = end
+            continue
+        depth += 1 if tok == "{" else -1
+        pos = m.end()
+        if depth == 0:
+            return pos
+    return None
+
+
+def blank_blocks(
+    text: str, keep: KeepTest, declared: dict[tuple[str, str, str], int]
+) -> str | None:
+    """The text with every top-level block `keep` rejects turned into a same-size comment.
+    Records every resource/data header in `declared`. None when nothing needs blanking or the
+    scanner is unsure."""
+    blocks = top_level_blocks(text)
+    if blocks is None:
+        return None
+    pieces = []
+    last = 0
+    for block_type, labels, start, end in blocks:
+        if block_type in ("resource", "data") and len(labels) >= 2:
+            mode = "managed" if block_type == "resource" else "data"
+            declared.setdefault((mode, labels[0], labels[1]), text.count("\n", 0, start) + 1)
+        if keep(block_type, labels):
+            continue
+        chunk = text[start:end]
+        pieces.append(text[last:start])
+        pieces.append("/*" + re.sub(r"[^\n]", " ", chunk[2:-2]) + "*/")
+        last = end
+    if not pieces:
+        return None
+    pieces.append(text[last:])
+    return "".join(pieces)

@@ -1,0 +1,771 @@
+"""Terraform modules: a directory of .tf files, evaluated as Terraform would plan it.
+
+`Loader` reads directories (each file parsed once per scan). `Instance` is one evaluation of
+a module: the root module with variables from --var / --var-file / tfvars / defaults, or a
+child called by a `module` block with the call's inputs. It is the evaluator's context
+(`var.*`, `local.*`, `module.*`, `data.*`, resource references) and produces *drafts*: one
+per resource block (never per instance), with its attributes evaluated; `build.py` turns
+drafts into model objects.
+
+`count` / `for_each`: each instance is evaluated; when the instances disagree on a setting
+the rules judge, the draft holds a `Conditional` over groups of instances (named like
+`each.key == "b"`), so the block is judged by its weakest instance. A known `count = 0` or
+empty `for_each` produces nothing; an unknown one is evaluated once, with `count.index` /
+`each.*` unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...discover import display_path
+from ...findings import ScanError
+from ...model import (
+    OWN_ACCOUNT,
+    PARTITION,
+    REGION,
+    Concat,
+    Conditional,
+    Location,
+    ResourceRef,
+    Unresolved,
+    is_aws_managed_sqs_key,
+    render,
+)
+from .drafts import Draft, DraftAttr, merge_instances
+from .expressions import Evaluator
+from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
+from .values import EvalError, JsonDoc, freeze, is_known
+
+QUEUE = "aws_sqs_queue"
+KEY = "aws_kms_key"
+ALIAS = "aws_kms_alias"
+KEY_POLICY = "aws_kms_key_policy"
+REDRIVE = "aws_sqs_queue_redrive_policy"
+# Resources later stages read (producers, consumers, queue policies).
+OTHER_TYPES = frozenset(
+    {
+        "aws_sns_topic_subscription",
+        "aws_s3_bucket_notification",
+        "aws_cloudwatch_event_target",
+        "aws_sqs_queue_policy",
+        "aws_lambda_event_source_mapping",
+        "aws_sns_topic",
+        "aws_s3_bucket",
+        "aws_cloudwatch_event_rule",
+        "aws_pipes_pipe",
+    }
+)
+MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
+DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region"})
+KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)
+
+ATTRIBUTES = {
+    QUEUE: (
+        "sqs_managed_sse_enabled",
+        "kms_master_key_id",
+        "kms_data_key_reuse_period_seconds",
+        "tags",
+        "fifo_queue",
+        "redrive_policy",
+    ),
+    KEY: (
+        "policy",
+        "enable_key_rotation",
+        "is_enabled",
+        "customer_master_key_spec",
+        "key_usage",
+        "bypass_policy_lockout_safety_check",
+        "tags",
+    ),
+    ALIAS: ("name", "name_prefix", "target_key_id"),
+    KEY_POLICY: ("key_id", "policy", "bypass_policy_lockout_safety_check"),
+    REDRIVE: ("queue_url", "redrive_policy"),
+}
+# The settings rules judge: instances that differ in these are told apart by a Conditional.
+JUDGED = {
+    QUEUE: ("sqs_managed_sse_enabled", "kms_master_key_id", "kms_data_key_reuse_period_seconds"),
+    KEY: ATTRIBUTES[KEY][:-1],
+    ALIAS: ("name", "target_key_id"),
+    KEY_POLICY: ATTRIBUTES[KEY_POLICY],
+    REDRIVE: ATTRIBUTES[REDRIVE],
+}
+META_ARGUMENTS = frozenset({"count", "for_each", "provider", "providers", "depends_on", "lifecycle", "source", "version"})
+MAX_INSTANCES = 32
+MAX_MODULE_DEPTH = 12
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_READ_BYTES = 1024 * 1024
+
+MISSING = object()
+# --- modules on disk --------------------------------------------------------------------------
+
+
+@dataclass
+class Module:
+    dir: str
+    display: str
+    files: list[ParsedFile]
+    variables: dict[str, Block] = field(default_factory=dict)
+    locals: dict[str, Attribute] = field(default_factory=dict)
+    outputs: dict[str, Block] = field(default_factory=dict)
+    resources: list[Block] = field(default_factory=list)
+    data: dict[tuple[str, str], Block] = field(default_factory=dict)
+    calls: dict[str, Block] = field(default_factory=dict)
+    providers: list[Block] = field(default_factory=list)
+    declared: set = field(default_factory=set)
+    duplicates: bool = False  # two files declare the same resource: not one valid module
+
+    @classmethod
+    def from_files(cls, directory: str, display: str, files: list[ParsedFile]) -> "Module":
+        module = cls(directory, display, files)
+        seen: set = set()
+        for parsed in files:
+            for key in parsed.declared:
+                if key in seen:
+                    module.duplicates = True
+                seen.add(key)
+                module.declared.add(key)
+            for block in parsed.blocks:
+                kind = block.type
+                if kind == "variable" and block.labels:
+                    module.variables[block.labels[0]] = block
+                elif kind == "locals":
+                    module.locals.update(block.attributes)
+                elif kind == "output" and block.labels:
+                    module.outputs[block.labels[0]] = block
+                elif kind == "resource" and len(block.labels) >= 2:
+                    if block.labels[0] in MODEL_TYPES:
+                        module.resources.append(block)
+                elif kind == "data" and len(block.labels) >= 2:
+                    module.data[(block.labels[0], block.labels[1])] = block
+                elif kind == "module" and block.labels:
+                    if block.labels[0] in module.calls:
+                        module.duplicates = True
+                    module.calls.setdefault(block.labels[0], block)
+                elif kind == "provider":
+                    module.providers.append(block)
+        return module
+
+
+class Loader:
+    """Reads module directories for one scan: every file parsed once, errors collected."""
+
+    def __init__(self, options: Any, allowed_dirs: list[str]):
+        self.options = options
+        self.files: dict[str, ParsedFile | None] = {}
+        self.modules: dict[str, Module | None] = {}
+        self.errors: list[ScanError] = []
+        self.allowed_dirs = [os.path.realpath(d) for d in allowed_dirs]
+        self.files_read = 0
+
+    def tf_files(self, directory: str) -> list[str]:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return []
+        return [os.path.join(directory, n) for n in names if n.endswith(".tf") and os.path.isfile(os.path.join(directory, n))]
+
+    def module(self, directory: str) -> Module | None:
+        directory = os.path.normpath(directory)
+        if directory in self.modules:
+            return self.modules[directory]
+        paths = self.tf_files(directory)
+        if not paths:
+            self.modules[directory] = None
+            return None
+        self.allow(directory)
+        files = [f for f in (self.parse(p) for p in paths) if f is not None]
+        module = Module.from_files(directory, display_path(directory), files)
+        self.modules[directory] = module
+        return module
+
+    def parse(self, path: str, keep: KeepTest | None = KEEP) -> ParsedFile | None:
+        if path in self.files:
+            return self.files[path]
+        display = display_path(path)
+        parsed = None
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            self.errors.append(ScanError(display, None, "cannot read: %s" % exc.strerror))
+            self.files[path] = None
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self.errors.append(ScanError(display, None, "larger than %d MB, not read" % (MAX_FILE_BYTES >> 20)))
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                self.errors.append(ScanError(display, None, "not UTF-8 text (byte %d)" % exc.start))
+                text = None
+            if text is not None:
+                try:
+                    parsed = parse_text(text, path, display, keep)
+                    self.files_read += 1
+                except HclError as exc:
+                    self.errors.append(ScanError(display, exc.line, exc.message))
+                except RecursionError:
+                    self.errors.append(ScanError(display, None, "invalid HCL: nested too deeply"))
+        self.files[path] = parsed
+        return parsed
+
+    def allow(self, directory: str) -> None:
+        real = os.path.realpath(directory)
+        if real not in self.allowed_dirs:
+            self.allowed_dirs.append(real)
+
+    def readable(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return any(real == d or real.startswith(d.rstrip(os.sep) + os.sep) for d in self.allowed_dirs)
+
+
+# --- literal-only context (tfvars, variable defaults) -----------------------------------------
+
+
+class LiteralContext:
+    """For expressions that must be constant (tfvars values): every reference is an error."""
+
+    unit = ""
+    prefix = ""
+
+    def _no(self, text: str) -> Any:
+        raise EvalError("%s: only constant values are allowed here" % text)
+
+    def variable(self, name: str, text: str) -> Any:
+        return self._no(text)
+
+    def local(self, name: str, text: str) -> Any:
+        return self._no(text)
+
+    def module_output(self, call: str, output: str, text: str) -> Any:
+        return self._no(text)
+
+    def resource(self, rtype: str, name: str, text: str) -> Any:
+        return self._no(text)
+
+    def data(self, dtype: str, name: str, index: Any, attribute: str | None, text: str) -> Any:
+        return self._no(text)
+
+    def path(self, name: str) -> Any:
+        return self._no("path." + name)
+
+    def read_file(self, path: Any, text: str) -> tuple[str, str, str]:
+        return self._no(text)
+
+
+# --- module instances -------------------------------------------------------------------------
+
+
+class Instance:
+    """One evaluation of a module (see the module docstring)."""
+
+    def __init__(
+        self,
+        loader: Loader,
+        module: Module,
+        unit: str,
+        prefix: str = "",
+        root: "Instance | None" = None,
+        root_values: dict[str, Any] | None = None,
+        inputs: dict[str, tuple[Attribute, Evaluator]] | None = None,
+        chain: tuple[str, ...] = (),
+    ):
+        self.loader = loader
+        self.module = module
+        self.unit = unit
+        self.prefix = prefix
+        self.root = root or self
+        self.root_values = root_values if root_values is not None else {}
+        self.inputs = inputs
+        self.chain = chain + (module.dir,)
+        self._variables: dict[str, Any] = {}
+        self._locals: dict[str, Any] = {}
+        self._data: dict[Any, Any] = {}
+        self._children: dict[str, list] = {}
+        self._outputs: dict[tuple[str, str], Any] = {}
+        self.evaluator = Evaluator(self)
+
+    @property
+    def is_root(self) -> bool:
+        return self.inputs is None
+
+    # -- the evaluator's context -------------------------------------------------------------
+
+    def variable(self, name: str, text: str) -> Any:
+        if name in self._variables:
+            value = self._variables[name]
+            if value is _IN_PROGRESS:
+                return Unresolved(text, "variable %s refers to itself" % name)
+            return value
+        self._variables[name] = _IN_PROGRESS
+        value = self._variable(name, text)
+        self._variables[name] = value
+        return value
+
+    def _variable(self, name: str, text: str) -> Any:
+        declaration = self.module.variables.get(name)
+        value: Any = MISSING
+        if self.is_root:
+            if name in self.root_values:
+                value = self.root_values[name]
+        elif name in self.inputs:
+            attr, parent_ev = self.inputs[name]
+            value = parent_ev.evaluate(attr.expr, attr.seg)
+        nullable = True
+        if declaration is not None and "nullable" in declaration.attributes:
+            n = declaration.attributes["nullable"]
+            nullable = self.evaluator.evaluate(n.expr, n.seg) is not False
+        if value is MISSING or (value is None and not nullable):
+            if declaration is not None and "default" in declaration.attributes:
+                default = declaration.attributes["default"]
+                value = Evaluator(LiteralContext()).evaluate(default.expr, default.seg)
+            elif declaration is None and value is MISSING:
+                return Unresolved(text, "variable %s is not declared in %s" % (name, self.module.display))
+            elif value is MISSING:
+                if self.is_root:
+                    return Unresolved(
+                        text,
+                        "variable %s has no default and no value here (pass --var %s=VALUE or a tfvars file)"
+                        % (name, name),
+                    )
+                return Unresolved(text, "the module call does not set input %s" % name)
+        if declaration is not None:
+            value = _convert(value, declaration)
+        return value
+
+    def local(self, name: str, text: str) -> Any:
+        if name in self._locals:
+            value = self._locals[name]
+            if value is _IN_PROGRESS:
+                return Unresolved(text, "local %s refers to itself" % name)
+            return value
+        attr = self.module.locals.get(name)
+        if attr is None:
+            raise EvalError("no local value %s in %s" % (name, self.module.display))
+        self._locals[name] = _IN_PROGRESS
+        try:
+            value = self.evaluator.evaluate(attr.expr, attr.seg)
+        finally:
+            self._locals.pop(name, None)
+        self._locals[name] = value
+        return value
+
+    def resource(self, rtype: str, name: str, text: str) -> Any:
+        if ("managed", rtype, name) in self.module.declared:
+            return ResourceRef(self.unit, "%s%s.%s" % (self.prefix, rtype, name), None, self.prefix + text)
+        if "_" not in rtype:
+            raise EvalError("unknown name %s" % rtype)
+        return Unresolved(self.prefix + text, "no resource %s.%s in %s" % (rtype, name, self.module.display))
+
+    def path(self, name: str) -> Any:
+        if name == "module":
+            return self.module.display
+        if name in ("root", "cwd"):
+            return self.root.module.display
+        raise EvalError("unknown path.%s" % name)
+
+    def read_file(self, path: Any, text: str) -> tuple[str, str, str]:
+        if isinstance(path, (Unresolved, ResourceRef, Concat, Conditional)) or not isinstance(path, str):
+            raise EvalError("%s: the file name is not known statically" % text)
+        candidates = [path] if os.path.isabs(path) else [
+            os.path.join(self.module.dir, path),
+            os.path.join(self.root.module.dir, path),
+            os.path.join(os.getcwd(), path),
+        ]
+        for candidate in candidates:
+            candidate = os.path.normpath(candidate)
+            if not os.path.exists(candidate):
+                continue
+            if not self.loader.readable(candidate):
+                raise EvalError("%s is outside the scanned directories; sqsguard does not read it" % path)
+            try:
+                info = os.stat(candidate)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                raise EvalError("%s is not a regular file" % path)
+            if info.st_size > MAX_READ_BYTES:
+                raise EvalError("%s is too large to read" % path)
+            try:
+                with open(candidate, "rb") as handle:
+                    content = handle.read(MAX_READ_BYTES + 1).decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise EvalError("cannot read %s: %s" % (path, exc)) from None
+            return content, candidate, display_path(candidate)
+        raise EvalError("no file %s" % path)
+
+    def data(self, dtype: str, name: str, index: Any, attribute: str | None, text: str) -> Any:
+        qualified = self.prefix + text
+        if ("data", dtype, name) not in self.module.declared:
+            return Unresolved(qualified, "no data source %s.%s in %s" % (dtype, name, self.module.display))
+        block = self.module.data.get((dtype, name))
+        if dtype == "aws_caller_identity":
+            if attribute in ("account_id", "id"):
+                return OWN_ACCOUNT
+            return Unresolved(qualified, "the caller's identity is known only when Terraform runs")
+        if dtype == "aws_partition":
+            if attribute in ("partition", "id"):
+                return PARTITION
+            if attribute == "dns_suffix":
+                return "${AWS::URLSuffix}"
+            return Unresolved(qualified, "known only when Terraform runs")
+        if dtype == "aws_region":
+            if attribute in ("name", "region", "id"):
+                if block is not None:
+                    for arg in ("region", "name"):
+                        if arg in block.attributes:
+                            value = self.evaluator.evaluate(block.attributes[arg].expr, block.attributes[arg].seg)
+                            if value is not None:
+                                return value
+                return REGION
+            return Unresolved(qualified, "known only when Terraform runs")
+        if block is None:
+            return Unresolved(qualified, "data source %s.%s is read when Terraform runs" % (dtype, name))
+        bindings = self._data_instance(block, index, qualified)
+        if dtype == "aws_iam_policy_document":
+            if attribute not in ("json", "minified_json"):
+                return Unresolved(qualified, "only the json of a policy document is evaluated")
+            key = (dtype, name, freeze(bindings))
+            if key not in self._data:
+                from .policies import policy_document
+
+                self._data[key] = _IN_PROGRESS
+                ev = self.evaluator.bind(bindings) if bindings else self.evaluator
+                self._data[key] = policy_document(block, ev)
+            value = self._data[key]
+            if value is _IN_PROGRESS:
+                return Unresolved(qualified, "the policy document refers to itself")
+            return value
+        if dtype in ("aws_kms_key", "aws_kms_alias"):
+            arg = "key_id" if dtype == "aws_kms_key" else "name"
+            given = block.attributes.get(arg)
+            ev = self.evaluator.bind(bindings) if bindings else self.evaluator
+            named = ev.evaluate(given.expr, given.seg) if given is not None else None
+            if isinstance(named, str) and is_aws_managed_sqs_key(named):
+                if attribute in ("arn", "target_key_arn"):
+                    return "arn:%s:kms:%s:%s:alias/aws/sqs" % (PARTITION, REGION, OWN_ACCOUNT)
+                return "alias/aws/sqs"
+            shown = render(named) if named is not None else "?"
+            return Unresolved(
+                qualified,
+                "data source %s.%s reads key %s from the account when Terraform runs; it is outside the scanned code"
+                % (dtype, name, shown),
+            )
+        return Unresolved(qualified, "data source %s.%s is read when Terraform runs" % (dtype, name))
+
+    def _data_instance(self, block: Block, index: Any, text: str) -> dict:
+        if "count" not in block.attributes and "for_each" not in block.attributes:
+            return {}
+        instances = self.instances(block, self.evaluator)
+        if not instances:
+            raise EvalError("%s: the data source has no instances" % text)
+        if index is not None and is_known(index):
+            for label, bindings in instances:
+                if label is not None and str(label[1]) == str(index):
+                    return bindings
+        return instances[0][1]
+
+    def module_output(self, call: str, output: str, text: str) -> Any:
+        key = (call, output)
+        if key in self._outputs:
+            value = self._outputs[key]
+            if value is _IN_PROGRESS:
+                return Unresolved(self.prefix + text, "module output %s.%s depends on itself" % (call, output))
+            return value
+        self._outputs[key] = _IN_PROGRESS
+        try:
+            value = self._module_output(call, output, text)
+        finally:
+            self._outputs.pop(key, None)
+        self._outputs[key] = value
+        return value
+
+    def _module_output(self, call: str, output: str, text: str) -> Any:
+        qualified = self.prefix + text
+        if call not in self.module.calls:
+            return Unresolved(qualified, "no module %s in %s" % (call, self.module.display))
+        children = self.children(call)
+        if not children:
+            raise EvalError("%s: the module has no instances" % qualified)
+        values = []
+        for label, child in children:
+            if isinstance(child, Instance):
+                block = child.module.outputs.get(output)
+                if block is None or "value" not in block.attributes:
+                    values.append((label, Unresolved(qualified, "module %s has no output %s" % (call, output))))
+                    continue
+                attr = block.attributes["value"]
+                values.append((label, child.evaluator.evaluate(attr.expr, attr.seg)))
+            elif isinstance(child, RemoteModule):
+                values.append((label, Unresolved(qualified, "module %s (source %s) is not read by sqsguard" % (call, child.source))))
+            else:
+                values.append((label, child.output(output, qualified)))
+        per = [(label, {"value": DraftAttr(value, "", Location("", 0, 0))}) for label, value in values]
+        return merge_instances(per, ("value",), "module.%s: " % call)["value"].value
+
+    # -- instances of a block ----------------------------------------------------------------
+
+    def instances(self, block: Block, ev: Evaluator) -> list[tuple[Any, dict]]:
+        """(label, bindings) for each instance of a block with count / for_each."""
+        if "count" in block.attributes:
+            attr = block.attributes["count"]
+            value = ev.evaluate(attr.expr, attr.seg)
+            counts = _branches(value)
+            numbers = [c for c in counts if isinstance(c, (int, float)) and not isinstance(c, bool)]
+            if numbers and len(numbers) == len(counts):
+                n = int(max(numbers))
+                if n <= 0:
+                    return []
+                if n <= MAX_INSTANCES:
+                    return [(("count.index", i), {"count": {"index": i}}) for i in range(n)]
+            reason = "count (%s) is not known statically" % attr.text
+            return [(None, {"count": Unresolved("count", reason)})]
+        if "for_each" in block.attributes:
+            attr = block.attributes["for_each"]
+            value = ev.evaluate(attr.expr, attr.seg)
+            entries: dict = {}
+            unknown = False
+            for branch in _branches(value):
+                if isinstance(branch, dict):
+                    for k in sorted(branch, key=str):
+                        entries.setdefault(str(k), branch[k])
+                elif isinstance(branch, list) and is_known(branch):
+                    for item in branch:
+                        entries.setdefault(render(item) if not isinstance(item, str) else item, item)
+                elif branch is None:
+                    continue
+                else:
+                    unknown = True
+            if not unknown:
+                if not entries:
+                    return []
+                if len(entries) <= MAX_INSTANCES:
+                    return [(("each.key", k), {"each": {"key": k, "value": v}}) for k, v in entries.items()]
+            reason = "for_each (%s) is not known statically" % attr.text
+            return [(None, {"each": Unresolved("each", reason)})]
+        return [(None, {})]
+
+    # -- module calls --------------------------------------------------------------------------
+
+    def children(self, call: str) -> list[tuple[Any, Any]]:
+        """(label, Instance | RegistryModule | RemoteModule) for each instance of a module call."""
+        if call in self._children:
+            return self._children[call]
+        self._children[call] = []
+        block = self.module.calls[call]
+        result: list = []
+        source_attr = block.attributes.get("source")
+        source = self.evaluator.evaluate(source_attr.expr, source_attr.seg) if source_attr else None
+        address = "%smodule.%s" % (self.prefix, call)
+        location = Location(block.seg.file, block.line, block.end_line)
+        if not isinstance(source, str):
+            result = [(None, RemoteModule(address, render(source) if source is not None else "", location, relevant=True))]
+            self._children[call] = result
+            return result
+        from .registry import registry_kind
+
+        kind = registry_kind(source)
+        for label, bindings in self.instances(block, self.evaluator):
+            ev = self.evaluator.bind(bindings) if bindings else self.evaluator
+            inputs = {n: (a, ev) for n, a in block.attributes.items() if n not in META_ARGUMENTS}
+            if source.startswith(("./", "../")) or source in (".", ".."):
+                directory = os.path.normpath(os.path.join(self.module.dir, source))
+                module = self.loader.module(directory)
+                if module is None or directory in self.chain or len(self.chain) > MAX_MODULE_DEPTH:
+                    why = "recursive" if module is not None else "no .tf files at %s" % display_path(directory)
+                    result.append((label, RemoteModule(address, source, location, relevant=True, why=why)))
+                    continue
+                child = Instance(self.loader, module, self.unit, address + ".", self.root, inputs=inputs, chain=self.chain)
+                result.append((label, child))
+            elif kind is not None:
+                from .registry import RegistryModule
+
+                result.append((label, RegistryModule(kind, source, address, self.unit, block, inputs, location)))
+            else:
+                relevant = _mentions_sqs_or_kms(source) or any(
+                    _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, a in inputs.items()
+                )
+                result.append((label, RemoteModule(address, source, location, relevant=relevant)))
+        self._children[call] = result
+        return result
+
+    # -- drafts ------------------------------------------------------------------------------
+
+    def drafts(self) -> list[Draft]:
+        out: list[Draft] = []
+        for block in self.module.resources:
+            out.extend(self._resource_drafts(block))
+        for call in self.module.calls:
+            out.extend(self._call_drafts(call))
+        return out
+
+    def _resource_drafts(self, block: Block) -> list[Draft]:
+        rtype, name = block.labels[0], block.labels[1]
+        address = "%s%s.%s" % (self.prefix, rtype, name)
+        location = Location(block.seg.file, block.line, block.end_line)
+        per: list[tuple[Any, dict[str, DraftAttr]]] = []
+        for label, bindings in self.instances(block, self.evaluator):
+            ev = self.evaluator.bind(bindings) if bindings else self.evaluator
+            per.append((label, self.evaluate_attributes(block, ev, ATTRIBUTES.get(rtype))))
+        if not per:
+            return []
+        if rtype == ALIAS:
+            # every alias name is its own object: queues find aliases by name
+            groups: dict = {}
+            for label, attrs in per:
+                groups.setdefault(freeze(attrs["name"].value) if "name" in attrs else None, []).append((label, attrs))
+            return [
+                Draft(rtype, address, self.unit, location, merge_instances(members, JUDGED[ALIAS]))
+                for members in groups.values()
+            ]
+        return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)))]
+
+    def evaluate_attributes(self, block: Block, ev: Evaluator, names: tuple | None) -> dict[str, DraftAttr]:
+        attrs: dict[str, DraftAttr] = {}
+        file = block.seg.file
+        for name, attr in block.attributes.items():
+            if name in META_ARGUMENTS or (names is not None and name not in names):
+                continue
+            value = ev.evaluate(attr.expr, attr.seg)
+            attrs[name] = DraftAttr(value, attr.seg.text_of(attr.expr, 200), Location(file, attr.line, attr.end_line))
+        if names is None:  # a resource kept whole: nested blocks become lists of objects
+            from .policies import expand
+
+            kinds: list[str] = []
+            for child in block.blocks:
+                kind = child.labels[0] if child.type == "dynamic" and child.labels else child.type
+                if kind not in kinds and kind not in ("lifecycle", "timeouts", "provisioner", "connection"):
+                    kinds.append(kind)
+            for kind in kinds:
+                items = []
+                first = last = None
+                for item in expand(block, kind, ev):
+                    if isinstance(item, Unresolved):
+                        items.append(item)
+                        continue
+                    child, child_ev = item
+                    first = child.line if first is None else min(first, child.line)
+                    last = child.end_line if last is None else max(last, child.end_line)
+                    items.append({k: v.value for k, v in self.evaluate_attributes(child, child_ev, None).items()})
+                attrs[kind] = DraftAttr(items, kind, Location(file, first or block.line, last or block.end_line))
+        return attrs
+
+    def _call_drafts(self, call: str) -> list[Draft]:
+        by_address: dict[str, list] = {}
+        order: list[str] = []
+        for label, child in self.children(call):
+            if isinstance(child, Instance):
+                drafts = child.drafts()
+            elif isinstance(child, RemoteModule):
+                drafts = [child.draft(self.unit)] if child.relevant else []
+            else:
+                drafts = child.drafts()
+            for draft in drafts:
+                key = draft.address
+                if draft.rtype == ALIAS and "name" in draft.attrs:
+                    key = "%s\0%s" % (key, freeze(draft.attrs["name"].value))
+                if key not in by_address:
+                    by_address[key] = []
+                    order.append(key)
+                by_address[key].append((label, draft))
+        out = []
+        prefix = "module.%s: " % call
+        for key in order:
+            members = by_address[key]
+            first = members[0][1]
+            if len(members) == 1:
+                out.append(first)
+                continue
+            attrs = merge_instances([(label, d.attrs) for label, d in members], JUDGED.get(first.rtype), prefix)
+            out.append(Draft(first.rtype, first.address, first.unit, first.location, attrs, first.source, first.names))
+        return out
+
+    # -- the root module's settings ------------------------------------------------------------
+
+    def allowed_accounts(self) -> str | None:
+        for block in self.module.providers:
+            if not block.labels or block.labels[0] != "aws":
+                continue
+            attr = block.attributes.get("allowed_account_ids")
+            if attr is None:
+                continue
+            value = self.evaluator.evaluate(attr.expr, attr.seg)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, str) and item:
+                        return item
+        return None
+
+
+_IN_PROGRESS = object()
+
+
+@dataclass
+class RemoteModule:
+    """A module call sqsguard does not read (a remote source it has no model of)."""
+
+    address: str
+    source: str
+    location: Location
+    relevant: bool = False
+    why: str = ""
+
+    def draft(self, unit: str) -> Draft:
+        source = self.source if not self.why else "%s (%s)" % (self.source, self.why)
+        return Draft("module", self.address, unit, self.location, {}, source=source)
+
+
+def _branches(value: Any) -> list:
+    if isinstance(value, Conditional):
+        return _branches(value.if_true) + _branches(value.if_false)
+    return [value]
+
+
+def _mentions_sqs_or_kms(text: str) -> bool:
+    lowered = text.lower()
+    return "sqs" in lowered or "queue" in lowered or "kms" in lowered
+
+
+def _convert(value: Any, declaration: Block) -> Any:
+    """A variable's value converted to its declared primitive type, as Terraform does."""
+    type_attr = declaration.attributes.get("type")
+    if type_attr is None or value is None:
+        return value
+    type_text = type_attr.seg.text_of(type_attr.expr)
+    if type_text == "bool" and isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if type_text == "number" and isinstance(value, str):
+        try:
+            number = float(value)
+            return int(number) if number.is_integer() else number
+        except ValueError:
+            return value
+    if type_text == "string" and not isinstance(value, str) and isinstance(value, (bool, int, float)):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+    return value
+
+
+def variable_type(declaration: Block | None) -> str | None:
+    if declaration is None or "type" not in declaration.attributes:
+        return None
+    attr = declaration.attributes["type"]
+    return attr.seg.text_of(attr.expr)
+
+
+__all__ = [
+    "Draft",
+    "DraftAttr",
+    "Instance",
+    "JsonDoc",
+    "Loader",
+    "Module",
+    "RemoteModule",
+    "merge_instances",
+]
