@@ -55,7 +55,7 @@ def test_exit_codes_follow_fail_on():
 
 
 def test_json_report_shape_and_content():
-    code, data = report_of("SQG103/bad.yaml", cwd=CFN)
+    code, data = report_of("SQG103/bad.yaml", "--select", "SQG1", cwd=CFN)
     assert code == 1
     assert data["version"] == 1 and data["tool"] == {"name": "sqsguard", "version": __version__}
     assert data["errors"] == []
@@ -145,7 +145,7 @@ def test_unrelated_files_are_skipped_silently(tmp_path):
 
 
 def test_text_output_is_grouped_and_clickable():
-    result = run("scan", "SQG101/bad.yaml", "SQG102/bad.yaml", cwd=CFN)
+    result = run("scan", "SQG101/bad.yaml", "SQG102/bad.yaml", "--select", "SQG1", cwd=CFN)
     out = result.output
     assert "SQG101/bad.yaml\n  SQG101/bad.yaml:8: high SQG101 queue-unencrypted  OrdersQueue\n" in out
     assert "\033[" not in out  # no colour when not a terminal

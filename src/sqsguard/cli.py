@@ -121,7 +121,7 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 def rules(fmt: str) -> None:
     """List the rule catalog: id, slug, severity, title, and whether it is implemented."""
     from .catalog import load_catalog
@@ -144,11 +144,22 @@ def rules(fmt: str) -> None:
         ]
         click.echo(json.dumps(rows, indent=2))
         return
+    if fmt == "markdown":
+        click.echo(rules_table(catalog.values()), nl=False)
+        return
     width = max(len(r.slug) for r in catalog.values())
     for entry in catalog.values():
         state = "" if entry.id in done else "  (not implemented yet)"
         click.echo("%s  %-*s  %-8s  %s%s" % (entry.id, width, entry.slug, entry.severity, entry.title, state))
     click.echo("\n%d rules, %d implemented." % (len(catalog), sum(1 for r in catalog if r in done)))
+
+
+def rules_table(entries) -> str:
+    """The README's rule table, generated from the catalog."""
+    lines = ["| id | slug | severity | what it finds |", "|---|---|---|---|"]
+    for entry in entries:
+        lines.append("| %s | `%s` | %s | %s |" % (entry.id, entry.slug, entry.severity, entry.summary.replace("|", "\\|")))
+    return "\n".join(lines) + "\n"
 
 
 @main.command()

@@ -141,7 +141,7 @@ def load_yaml(text: str) -> Any:
         return yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = min(mark.line + 1, text.count("\n") + 1) if mark is not None else None
+        line = min(mark.line + 1, max(len(text.splitlines()), 1)) if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise ParseError("invalid YAML: %s" % problem, line) from None
     except yaml.YAMLError as exc:
