@@ -56,6 +56,8 @@ def main() -> None:
 @click.option("--parameter", "parameters", multiple=True, metavar="NAME=VALUE", help="CloudFormation parameter value.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Terraform variable value.")
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform tfvars file.")
+@click.option("--own-account", "own_accounts", multiple=True, metavar="ID", help="An AWS account id your keys live in (not foreign).")
+@click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs).")
 @click.option("--show-suppressed", is_flag=True, help="Text output: also list suppressed findings.")
 def scan(
@@ -68,6 +70,8 @@ def scan(
     parameters: tuple[str, ...],
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
+    own_accounts: tuple[str, ...],
+    trusted_accounts: tuple[str, ...],
     jobs: int | None,
     show_suppressed: bool,
 ) -> None:
@@ -87,6 +91,8 @@ def scan(
         parameters=_pairs(parameters, "--parameter"),
         variables=_pairs(variables, "--var"),
         var_files=tuple(var_files),
+        own_accounts=frozenset(_split_ids(own_accounts)),
+        trusted_accounts=frozenset(_split_ids(trusted_accounts)),
     )
     report = run_scan(list(paths) or ["."], options, selectors, ignores, jobs)
     for index, name in enumerate(formats):

@@ -40,6 +40,10 @@ def parse_job(job: tuple[str, list[Target]], options: Options) -> ParseOutcome:
             return parse_terraform(targets, options)
     except RecursionError:
         return ParseOutcome(errors=[ScanError(targets[0].display, None, "nested too deeply to read")])
+    except Exception as exc:  # a bug of ours must not hide the other files' findings
+        return ParseOutcome(
+            errors=[ScanError(targets[0].display, None, "internal error while reading (%s: %s); please report it" % (type(exc).__name__, exc))]
+        )
     raise ValueError("unknown target kind %r" % kind)
 
 

@@ -90,7 +90,7 @@ def build_model(
         if not isinstance(resource, dict):
             continue
         rtype = resource.get("Type")
-        if rtype not in (QUEUE, KEY, ALIAS) and rtype not in KEPT_TYPES:
+        if not isinstance(rtype, str) or (rtype not in (QUEUE, KEY, ALIAS) and rtype not in KEPT_TYPES):
             continue
         start, end = _span(resources, logical_id)
         props = resource.get("Properties")

@@ -134,8 +134,8 @@ def key_policy_admin_and_use(model: Model, options: Options) -> Iterator[Hit]:
         use: dict[str, set[str]] = {}
         first: dict[str, Grant] = {}
         for grant in analysis.grants:
-            if grant.principal.is_own_root:
-                continue
+            if grant.principal.kind == "root":
+                continue  # an account root is delegation to that account's IAM (SQG202 judges foreign ones)
             pid = principal_id(grant.principal)
             first.setdefault(pid, grant)
             admin.setdefault(pid, set()).update(administration(grant))
@@ -229,14 +229,14 @@ def key_policy_grant_unrestricted(model: Model, options: Options) -> Iterator[Hi
         context = context_for(key, model, options)
         users = {principal_id(g.principal) for g in analysis.grants if crypto(g)}
         for grant in analysis.grants:
-            if "CreateGrant" not in grant.actions or grant.principal.is_own_root:
-                continue
+            if "CreateGrant" not in grant.actions or grant.principal.kind == "root":
+                continue  # an account root is delegation to that account's IAM (SQG202 judges foreign ones)
             if grant.scope.grant_for_aws or grant.scope.via_service:
                 continue
             principal = grant.principal
             if principal.kind == "wildcard":
                 who = "everyone it allows"
-            elif principal.kind in ("root", "iam") and context.is_foreign(principal.account):
+            elif principal.kind == "iam" and context.is_foreign(principal.account):
                 who = "a principal of account %s" % principal.account
             elif principal_id(principal) in users:
                 who = "a key user"
