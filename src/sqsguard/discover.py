@@ -81,6 +81,10 @@ def discover(paths: list[str]) -> tuple[list[Target], list[Problem]]:
     def add(kind: str, path: str, explicit: bool = False) -> None:
         absolute = os.path.abspath(path)
         if (kind, absolute) in seen:
+            if explicit:  # also found by walking another path: it was still named explicitly
+                for i, target in enumerate(targets):
+                    if target.kind == kind and target.path == absolute:
+                        targets[i] = Target(kind, absolute, target.display, True)
             return
         seen.add((kind, absolute))  # type: ignore[arg-type]
         targets.append(Target(kind, absolute, display_path(absolute), explicit))
@@ -110,7 +114,7 @@ def discover(paths: list[str]) -> tuple[list[Target], list[Problem]]:
                 subdirs[:] = []  # templates and nested assemblies are read through the manifest
                 continue
             if any(f.endswith(TERRAFORM_SUFFIXES) for f in files):
-                add("terraform", directory)
+                add("terraform", directory, explicit=os.path.abspath(directory) == path)
             for name in sorted(files):
                 if name.endswith(DOCUMENT_SUFFIXES):
                     add("document", os.path.join(directory, name))

@@ -57,16 +57,27 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
         for block in module.calls.values():
             source = _literal_source(block)
             if source is not None and (source.startswith(("./", "../")) or source in (".", "..")):
-                called.add(os.path.normpath(os.path.join(module.dir, source)))
+                callee = os.path.normpath(os.path.join(module.dir, source))
+                if callee != os.path.normpath(module.dir):
+                    called.add(callee)
     model = Model()
     for target, module in relevant:
         if not target.explicit and os.path.normpath(target.path) in called:
             continue
         for unit, unit_module in _units(module):
-            values = root_values(unit_module, options, loader)
-            instance = Instance(loader, unit_module, unit, root_values=values)
-            part = build_model(instance.drafts())
-            account = instance.allowed_accounts()
+            try:
+                values = root_values(unit_module, options, loader)
+                instance = Instance(loader, unit_module, unit, root_values=values)
+                part = build_model(instance.drafts())
+                account = instance.allowed_accounts()
+            except RecursionError:
+                loader.errors.append(ScanError(unit, None, "the module is nested too deeply to evaluate"))
+                continue
+            except Exception as exc:  # a bug in sqsguard must not end the scan: report it
+                loader.errors.append(
+                    ScanError(unit, None, "sqsguard could not evaluate this module (internal error: %s: %s)" % (type(exc).__name__, exc))
+                )
+                continue
             if account:
                 part.unit_accounts[unit] = account
             model.extend(part)

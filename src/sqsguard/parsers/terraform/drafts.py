@@ -77,7 +77,10 @@ def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged
             merged[name] = first
             continue
         values = [members[0][1][name].value if name in members[0][1] else None for _, members in groups]
-        value = values[-1]
+        # Every group gets its own condition, the last one too (its else branch is itself), so
+        # a message always names the instances it is about.
+        last_labels = [label for label, _ in groups[-1][1]]
+        value = Conditional(_condition(prefix, last_labels), values[-1], values[-1])
         for (key, members), group_value in zip(reversed(groups[:-1]), reversed(values[:-1])):
             value = Conditional(_condition(prefix, [label for label, _ in members]), group_value, value)
         merged[name] = DraftAttr(value, first.text, first.location)

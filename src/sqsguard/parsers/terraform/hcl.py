@@ -413,10 +413,15 @@ def _skip_interpolation(text: str, pos: int) -> int | None:
     return None
 
 
+def _comment_out(chunk: str) -> str:
+    """The same text as `#` comments of the same length: lines and offsets stay where they were."""
+    return "\n".join(("#" + " " * (len(line) - 1)) if line else "" for line in chunk.split("\n"))
+
+
 def blank_blocks(
     text: str, keep: KeepTest, declared: dict[tuple[str, str, str], int]
 ) -> str | None:
-    """The text with every top-level block `keep` rejects turned into a same-size comment.
+    """The text with every top-level block `keep` rejects turned into a same-size comment (line comments).
     Records every resource/data header in `declared`. None when nothing needs blanking or the
     scanner is unsure."""
     blocks = top_level_blocks(text)
@@ -430,9 +435,8 @@ def blank_blocks(
             declared.setdefault((mode, labels[0], labels[1]), text.count("\n", 0, start) + 1)
         if keep(block_type, labels):
             continue
-        chunk = text[start:end]
         pieces.append(text[last:start])
-        pieces.append("/*" + re.sub(r"[^\n]", " ", chunk[2:-2]) + "*/")
+        pieces.append(_comment_out(text[start:end]))
         last = end
     if not pieces:
         return None

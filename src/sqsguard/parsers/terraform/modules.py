@@ -577,8 +577,11 @@ class Instance:
                 directory = os.path.normpath(os.path.join(self.module.dir, source))
                 module = self.loader.module(directory)
                 if module is None or directory in self.chain or len(self.chain) > MAX_MODULE_DEPTH:
-                    why = "recursive" if module is not None else "no .tf files at %s" % display_path(directory)
-                    result.append((label, RemoteModule(address, source, location, relevant=True, why=why)))
+                    why = "it calls itself" if module is not None else "no .tf files at %s" % display_path(directory)
+                    relevant = module is not None or _mentions_sqs_or_kms(source) or any(
+                        _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, (a, _) in inputs.items()
+                    )
+                    result.append((label, RemoteModule(address, source, location, relevant=relevant, why=why)))
                     continue
                 child = Instance(self.loader, module, self.unit, address + ".", self.root, inputs=inputs, chain=self.chain)
                 result.append((label, child))
@@ -588,7 +591,7 @@ class Instance:
                 result.append((label, RegistryModule(kind, source, address, self.unit, block, inputs, location)))
             else:
                 relevant = _mentions_sqs_or_kms(source) or any(
-                    _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, a in inputs.items()
+                    _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, (a, _) in inputs.items()
                 )
                 result.append((label, RemoteModule(address, source, location, relevant=relevant)))
         self._children[call] = result

@@ -223,10 +223,11 @@ class RegistryModule:
     def _dlq(self, key: Any, sse_input: Any, reuse: Any, tags: Any) -> Draft:
         dlq_key_given = self.value("dlq_kms_master_key_id")
         dlq_key = _coalesce(dlq_key_given, key)
-        dlq_sse_input = _coalesce(self.value("dlq_sqs_managed_sse_enabled", True), sse_input)
+        dlq_sse_given = self.value("dlq_sqs_managed_sse_enabled", True)
+        dlq_sse_input = _coalesce(dlq_sse_given, sse_input)
         dlq_sse = lift(dlq_key, lambda k: None if k is not None else dlq_sse_input)
         key_input = "dlq_kms_master_key_id" if dlq_key_given is not None else "kms_master_key_id"
-        sse_name = "dlq_sqs_managed_sse_enabled" if self.given("dlq_sqs_managed_sse_enabled") else "sqs_managed_sse_enabled"
+        sse_name = "dlq_sqs_managed_sse_enabled" if dlq_sse_given is not None else "sqs_managed_sse_enabled"
         attrs: dict[str, DraftAttr] = {}
         if dlq_key is not None:
             attrs["kms_master_key_id"] = self.attr(key_input, dlq_key)
