@@ -192,3 +192,10 @@ def test_module_entry_point_runs_without_a_traceback(tmp_path):
     )
     assert proc.returncode in (0, 2)
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_parallel_parsing_gives_the_same_report():
+    serial = run("scan", "--format", "json", "--jobs", "1", str(FIXTURES)).output
+    parallel = run("scan", "--format", "json", "--jobs", "2", str(FIXTURES)).output
+    assert json.loads(serial)["summary"]["files_scanned"] > 16  # enough work for the pool to start
+    assert serial == parallel
