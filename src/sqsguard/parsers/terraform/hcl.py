@@ -7,9 +7,10 @@ We use `hcl2.parses_to_tree` (the raw lark parse tree, with positions) rather th
 evaluated lazily by `expressions.py`, so attributes nobody reads cost nothing.
 
 Top-level blocks that cannot matter (a `resource "aws_instance"`, a `terraform {}` block) are
-found by a light scanner and blanked out before parsing (their text becomes a comment of the
+found by a light scanner and blanked out before parsing (their text becomes comments of the
 same size, so lines and offsets stay right); the file is parsed whole if the scanner is ever
-unsure.
+unsure. The same pass turns heredoc closing lines with trailing blanks around (`EOF  ` ->
+`  EOF`): Terraform accepts them, python-hcl2's grammar does not.
 """
 
 from __future__ import annotations
@@ -201,19 +202,17 @@ def _block(node: Any, seg: Segment) -> Block:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def parse_text(text: str, path: str, display: str, keep: "KeepTest | None" = None) -> ParsedFile:
+def parse_text(
+    text: str, path: str, display: str, keep: "KeepTest | None" = None, prepared: bool = True
+) -> ParsedFile:
     """Parse one file. Raises HclError. `keep` decides which top-level blocks are read."""
     parsed = ParsedFile(path, display)
-    source = text
-    if keep is not None:
-        blanked = blank_blocks(text, keep, parsed.declared)
-        if blanked is not None:
-            source = blanked
+    source = (prepare(text, keep, parsed.declared) if prepared else None) or text
     try:
         tree = _parse_tree(source)
     except Exception as exc:  # lark's exceptions, and anything else it may raise on bad input
         if source is not text:
-            return parse_text(text, path, display, keep=None)  # the scanner was wrong: read it all
+            return parse_text(text, path, display, keep=None, prepared=False)  # read it as it is
         raise _error(exc, text) from None
     seg = Segment(text, display, path)
     body = tree.children[0] if tree.children else None
@@ -272,7 +271,7 @@ def _error(exc: Exception, text: str) -> HclError:
         if token.type == "$END":
             what = "unexpected end of file"
         else:
-            value = str(token).strip() or token.type
+            value = (str(token).split() or [token.type])[0]  # lark may lump the rest of the line in
             if len(value) > 30:
                 value = value[:27] + "..."
             what = "unexpected %r" % value
@@ -315,9 +314,11 @@ _HEADER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)((?:\s+(?:"[^"\n]*"|[A-Za-z_]
 _LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 
 
-def top_level_blocks(text: str) -> list[tuple[str, list[str], int, int]] | None:
+def top_level_blocks(text: str, fixes: list | None = None) -> list[tuple[str, list[str], int, int]] | None:
     """(type, labels, start offset, end offset) of every top-level block; None when the text
-    has anything the scanner does not understand (the caller then parses it all)."""
+    has anything the scanner does not understand (the caller then parses it all). Heredoc
+    closing lines with trailing blanks (Terraform accepts them, python-hcl2 does not) are
+    added to `fixes` as (start, end) offsets."""
     blocks = []
     pos = 0
     depth = 0
@@ -361,6 +362,9 @@ def top_level_blocks(text: str) -> list[tuple[str, list[str], int, int]] | None:
             close = re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(text, m.end())
             if close is None:
                 return None
+            line = close.group(0).rstrip("\r")
+            if fixes is not None and line != line.rstrip(" \t"):
+                fixes.append((close.start(), close.start() + len(line)))
             pos = close.end()
         else:
             pos = m.end()  # a comment
@@ -418,27 +422,36 @@ def _comment_out(chunk: str) -> str:
     return "\n".join(("#" + " " * (len(line) - 1)) if line else "" for line in chunk.split("\n"))
 
 
-def blank_blocks(
-    text: str, keep: KeepTest, declared: dict[tuple[str, str, str], int]
-) -> str | None:
-    """The text with every top-level block `keep` rejects turned into a same-size comment (line comments).
-    Records every resource/data header in `declared`. None when nothing needs blanking or the
-    scanner is unsure."""
-    blocks = top_level_blocks(text)
+def prepare(text: str, keep: KeepTest | None, declared: dict[tuple[str, str, str], int]) -> str | None:
+    """The text to parse: every top-level block `keep` rejects turned into comments of the same
+    size (lines and offsets stay right), heredoc closing markers with trailing blanks turned
+    around (`EOF  ` -> `  EOF`). Records every resource/data header in `declared`. None when
+    nothing changes or the scanner is unsure."""
+    fixes: list[tuple[int, int]] = []
+    blocks = top_level_blocks(text, fixes)
     if blocks is None:
         return None
-    pieces = []
-    last = 0
+    edits: list[tuple[int, int, str]] = []
     for block_type, labels, start, end in blocks:
         if block_type in ("resource", "data") and len(labels) >= 2:
             mode = "managed" if block_type == "resource" else "data"
             declared.setdefault((mode, labels[0], labels[1]), text.count("\n", 0, start) + 1)
-        if keep(block_type, labels):
-            continue
-        pieces.append(text[last:start])
-        pieces.append(_comment_out(text[start:end]))
-        last = end
-    if not pieces:
+        if keep is not None and not keep(block_type, labels):
+            edits.append((start, end, _comment_out(text[start:end])))
+    for start, end in fixes:
+        if any(s <= start < e for s, e, _ in edits):
+            continue  # inside a block that is skipped anyway
+        line = text[start:end]
+        stripped = line.strip(" \t")
+        edits.append((start, end, " " * (len(line) - len(stripped)) + stripped))
+    if not edits:
         return None
+    edits.sort()
+    pieces = []
+    last = 0
+    for start, end, replacement in edits:
+        pieces.append(text[last:start])
+        pieces.append(replacement)
+        last = end
     pieces.append(text[last:])
     return "".join(pieces)

@@ -1,0 +1,101 @@
+"""The HCL layer: skipping blocks that cannot matter never changes what is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sqsguard.parsers.terraform.hcl import HclError, parse_text, top_level_blocks
+from sqsguard.parsers.terraform.modules import KEEP
+
+HERE = Path(__file__).parent
+CORPUS = HERE.parent.parent / "shared" / "corpus"
+
+
+def _tf_files() -> list[Path]:
+    files = sorted((HERE / "fixtures").rglob("*.tf")) + sorted(Path(HERE.parent / "examples").rglob("*.tf"))
+    if CORPUS.is_dir():
+        files += sorted(CORPUS.rglob("*.tf"))
+    return files
+
+
+def _shape(parsed) -> list:
+    def block(b):
+        return (
+            b.type,
+            tuple(b.labels),
+            b.line,
+            b.end_line,
+            tuple((n, a.line, a.end_line, a.text) for n, a in b.attributes.items()),
+            tuple(block(c) for c in b.blocks),
+        )
+
+    return [block(b) for b in parsed.blocks if KEEP(b.type, b.labels)]
+
+
+@pytest.mark.parametrize("path", _tf_files(), ids=lambda p: p.name if CORPUS not in p.parents else str(p.relative_to(CORPUS)))
+def test_skipping_blocks_reads_the_same_blocks_at_the_same_lines(path):
+    text = path.read_text(encoding="utf-8")
+    full = parse_text(text, str(path), path.name, keep=None)
+    skipped = parse_text(text, str(path), path.name, keep=KEEP)
+    assert _shape(skipped) == _shape(full)
+    assert skipped.declared == full.declared
+
+
+def test_the_scanner_handles_strings_heredocs_and_comments():
+    text = '''# a "comment" with { braces
+resource "aws_instance" "i" {
+  user_data = <<-EOT
+    }}} not code {{{
+  EOT
+  tags = { Name = "a } b ${lookup({ x = "}" }, "x")}" }
+  /* } */
+  // }
+}
+locals {
+  x = "${"{"}"
+}
+'''
+    blocks = top_level_blocks(text)
+    assert [(t, labels) for t, labels, _, _ in blocks] == [("resource", ["aws_instance", "i"]), ("locals", [])]
+    parsed = parse_text(text, "x.tf", "x.tf", keep=KEEP)
+    assert [b.type for b in parsed.blocks] == ["locals"]
+    assert parsed.blocks[0].line == 10
+    assert parsed.declared == {("managed", "aws_instance", "i"): 2}
+
+
+def test_the_scanner_gives_up_on_what_it_does_not_understand():
+    assert top_level_blocks('resource "a" "b" {\n  x = "unterminated\n}\n') is None
+    assert top_level_blocks("}\n") is None
+
+
+def test_crlf_files_keep_their_lines():
+    text = 'resource "aws_instance" "i" {\r\n  ami = "x"\r\n}\r\n\r\nresource "aws_sqs_queue" "q" {\r\n  name = "q"\r\n}\r\n'
+    parsed = parse_text(text, "x.tf", "x.tf", keep=KEEP)
+    (queue,) = parsed.blocks
+    assert (queue.line, queue.attributes["name"].line) == (5, 6)
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ('resource "aws_sqs_queue" "q" {\n  name = "x"\n', 2, "invalid HCL: unexpected end of file; expected '}'"),
+        ('a = 1\nb = = 2\n', 2, "invalid HCL: unexpected '='"),
+        ('a = 1\nb = "x\n', 2, "invalid HCL: unexpected end of file"),
+        ("a = 1\nb = 2 ^ 3\n", 2, "invalid HCL: unexpected '^'"),
+    ],
+)
+def test_syntax_errors_name_the_line(text, line, message):
+    with pytest.raises(HclError) as caught:
+        parse_text(text, "x.tf", "x.tf")
+    assert caught.value.line == line
+    assert caught.value.message.startswith(message)
+
+
+def test_a_heredoc_marker_with_trailing_blanks_is_read():
+    # Terraform accepts `POLICY  ` as the closing line; python-hcl2's grammar does not.
+    text = 'resource "aws_kms_key" "k" {\n  policy = <<POLICY\n{"Statement": []}\nPOLICY  \n  description = "x"\n}\n'
+    for keep in (KEEP, None):
+        (block,) = parse_text(text, "x.tf", "x.tf", keep=keep).blocks
+        assert block.attributes["description"].line == 5
