@@ -51,7 +51,9 @@ def jobs_for(targets: list[Target]) -> list[tuple[str, list[Target]]]:
     jobs = [(t.kind, [t]) for t in targets if t.kind != "terraform"]
     terraform = [t for t in targets if t.kind == "terraform"]
     if terraform:
-        jobs.append(("terraform", terraform))
+        from .terraform import groups  # directories that call each other are read together
+
+        jobs.extend(("terraform", group) for group in groups(terraform))
     return jobs
 
 

@@ -37,6 +37,44 @@ from ...findings import ScanError
 from ...model import Model
 
 _RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"", re.M)
+_LOCAL_SOURCE = re.compile(rb'\bsource\s*=\s*"(\.\.?(?:/[^"]*)?)"')
+
+
+def groups(targets: list[Target]) -> list[list[Target]]:
+    """Terraform directories in independent groups: directories that call one another as local
+    modules (found by a cheap text search, before any parsing) stay together, so each group can
+    be parsed on its own, in parallel with the others."""
+    parent = {os.path.normpath(t.path): os.path.normpath(t.path) for t in targets}
+
+    def find(d: str) -> str:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for target in targets:
+        directory = os.path.normpath(target.path)
+        for name in _tf_names(directory):
+            try:
+                with open(os.path.join(directory, name), "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            for match in _LOCAL_SOURCE.finditer(data):
+                callee = os.path.normpath(os.path.join(directory, match.group(1).decode("utf-8", "replace")))
+                if callee in parent:
+                    parent[find(callee)] = find(directory)
+    grouped: dict[str, list[Target]] = {}
+    for target in targets:
+        grouped.setdefault(find(os.path.normpath(target.path)), []).append(target)
+    return list(grouped.values())
+
+
+def _tf_names(directory: str) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(directory) if n.endswith(".tf"))
+    except OSError:
+        return []
 
 
 def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
