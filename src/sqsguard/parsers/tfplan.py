@@ -180,6 +180,8 @@ class PlanReader:
             value: Any = values.get(name)
             text = ""
             if unknown.get(name) is True:
+                if config is not None and name not in expressions:
+                    continue  # not configured: computed by the provider or AWS (a default)
                 refs = _dict(expressions.get(name)).get("references")
                 value = self._from_references(refs, module_path, address + "." + name)
                 text = refs[0] if isinstance(refs, list) and refs else "(known after apply)"

@@ -296,9 +296,14 @@ def policy_value(value: Any, line: int, end_line: int, file: str | None) -> Any:
 
 def _with_marks(value: Any, line: int, end_line: int, file: str | None) -> Any:
     """Keep positions the value has (jsonencode of an object literal) and give the rest the
-    argument's position."""
+    argument's position. Parts written in another file than the argument sit at the argument:
+    rules read a statement's line in the argument's file."""
     if isinstance(value, JsonDoc):
         value = value.value
+    own_file = getattr(value, "file", None)
+    if file is not None and own_file is not None and own_file != file:
+        # written in another file (a local in locals.tf): its lines are not lines of this one
+        return remark(value, line, end_line, file)
     if isinstance(value, dict):
         out = Node()
         own = getattr(value, "line", 0)
