@@ -331,3 +331,52 @@ def test_a_file_that_is_not_utf8_is_an_error(tmp_path):
     (tmp_path / "main.tf").write_bytes(b'resource "aws_sqs_queue" "q" {\n  name = "\xff"\n}\n')
     outcome = read(tmp_path)
     assert [(e.file, e.message) for e in outcome.errors] == [("main.tf", "not UTF-8 text (byte 41)")]
+
+
+def test_remote_modules_downloaded_by_terraform_init_are_read(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": """
+            module "events" {
+              source  = "example-corp/queues/aws"
+              version = "1.2.0"
+              key     = "alias/aws/sqs"
+            }
+            module "other" {
+              source = "example-corp/queue-not-downloaded/aws"
+            }
+            """,
+            ".terraform/modules/modules.json": """
+            {"Modules": [
+              {"Key": "", "Source": "", "Dir": "."},
+              {"Key": "events", "Source": "registry.terraform.io/example-corp/queues/aws", "Version": "1.2.0", "Dir": ".terraform/modules/events"},
+              {"Key": "events.dlq", "Source": "./dlq", "Dir": ".terraform/modules/events/dlq"}
+            ]}
+            """,
+            ".terraform/modules/events/main.tf": """
+            variable "key" {}
+            resource "aws_sqs_queue" "this" {
+              kms_master_key_id = var.key
+            }
+            module "dlq" {
+              source = "./dlq"
+              key    = var.key
+            }
+            """,
+            ".terraform/modules/events/dlq/main.tf": """
+            variable "key" {}
+            resource "aws_sqs_queue" "this" {
+              kms_master_key_id = var.key
+            }
+            """,
+        },
+    )
+    outcome = read(tmp_path)
+    assert outcome.errors == []
+    found = sorted((q.address, q.location.file, q.encryption.mode) for q in outcome.model.queues)
+    assert found == [
+        ("module.events.aws_sqs_queue.this", ".terraform/modules/events/main.tf", Encryption.AWS_MANAGED),
+        ("module.events.module.dlq.aws_sqs_queue.this", ".terraform/modules/events/dlq/main.tf", Encryption.AWS_MANAGED),
+    ]
+    assert [m.address for m in outcome.model.unread_modules] == ["module.other"]

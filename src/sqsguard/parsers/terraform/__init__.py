@@ -19,6 +19,11 @@ directory named explicitly on the command line is always a root too. Each root i
 unit (its display path); the objects of its child modules carry module addresses
 (`module.orders.aws_sqs_queue.this`) in the same unit.
 
+Remote module calls: the terraform-aws-modules sqs and kms modules are modelled
+(`registry.py`); any other remote module is read from `.terraform/modules` when
+`terraform init` downloaded it there (its `modules.json` maps calls to directories), and is
+otherwise reported as unread when its source or inputs speak of queues or keys.
+
 A directory where two files declare the same resource is not one valid module; it is most
 likely a folder of independent examples, so each such file is read as its own unit (files
 that declare no resources — variables, locals — are shared by all of them).

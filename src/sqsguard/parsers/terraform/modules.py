@@ -274,6 +274,7 @@ class Instance:
         root_values: dict[str, Any] | None = None,
         inputs: dict[str, tuple[Attribute, Evaluator]] | None = None,
         chain: tuple[str, ...] = (),
+        module_path: tuple[str, ...] = (),
     ):
         self.loader = loader
         self.module = module
@@ -283,6 +284,8 @@ class Instance:
         self.root_values = root_values if root_values is not None else {}
         self.inputs = inputs
         self.chain = chain + (module.dir,)
+        self.module_path = module_path  # the module call names from the root: ("a", "b")
+        self._installed: dict[str, str] | None = None
         self._variables: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._data: dict[Any, Any] = {}
@@ -583,12 +586,22 @@ class Instance:
                     )
                     result.append((label, RemoteModule(address, source, location, relevant=relevant, why=why)))
                     continue
-                child = Instance(self.loader, module, self.unit, address + ".", self.root, inputs=inputs, chain=self.chain)
+                child = Instance(
+                    self.loader, module, self.unit, address + ".", self.root, inputs=inputs,
+                    chain=self.chain, module_path=self.module_path + (call,),
+                )
                 result.append((label, child))
             elif kind is not None:
                 from .registry import RegistryModule
 
                 result.append((label, RegistryModule(kind, source, address, self.unit, block, inputs, location)))
+            elif self._downloaded(call) is not None and len(self.chain) <= MAX_MODULE_DEPTH:
+                # `terraform init` put the module's code in .terraform/modules: read it
+                child = Instance(
+                    self.loader, self._downloaded(call), self.unit, address + ".", self.root, inputs=inputs,
+                    chain=self.chain, module_path=self.module_path + (call,),
+                )
+                result.append((label, child))
             else:
                 relevant = _mentions_sqs_or_kms(source) or any(
                     _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, (a, _) in inputs.items()
@@ -596,6 +609,32 @@ class Instance:
                 result.append((label, RemoteModule(address, source, location, relevant=relevant)))
         self._children[call] = result
         return result
+
+    def _downloaded(self, call: str) -> Module | None:
+        """The code of a remote module call that `terraform init` downloaded, if it did."""
+        directory = self.root.installed_modules().get(".".join(self.module_path + (call,)))
+        if directory is None or directory in self.chain:
+            return None
+        return self.loader.module(directory)
+
+    def installed_modules(self) -> dict[str, str]:
+        """Module call path ("a.b") -> directory, from the root's .terraform/modules/modules.json."""
+        if self._installed is None:
+            self._installed = {}
+            manifest = os.path.join(self.module.dir, ".terraform", "modules", "modules.json")
+            try:
+                with open(manifest, encoding="utf-8") as handle:
+                    data = json.load(handle)
+            except (OSError, ValueError):
+                data = None
+            entries = data.get("Modules") if isinstance(data, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, dict):
+                    continue
+                key, directory = entry.get("Key"), entry.get("Dir")
+                if isinstance(key, str) and key and isinstance(directory, str):
+                    self._installed[key] = os.path.normpath(os.path.join(self.module.dir, directory))
+        return self._installed
 
     # -- drafts ------------------------------------------------------------------------------
 
