@@ -380,3 +380,72 @@ def test_remote_modules_downloaded_by_terraform_init_are_read(tmp_path):
         ("module.events.module.dlq.aws_sqs_queue.this", ".terraform/modules/events/dlq/main.tf", Encryption.AWS_MANAGED),
     ]
     assert [m.address for m in outcome.model.unread_modules] == ["module.other"]
+
+
+def test_provider_default_tags_apply_under_the_resources_own(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": """
+            provider "aws" {
+              default_tags {
+                tags = { owner = "platform", workload = "orders" }
+              }
+            }
+            provider "aws" {
+              alias = "us"
+              default_tags {
+                tags = { owner = "someone-else" }
+              }
+            }
+            resource "aws_kms_key" "k" {
+              tags = { workload = "billing", "data-sensitivity" = "internal" }
+            }
+            module "q" {
+              source = "./q"
+            }
+            """,
+            "q/main.tf": 'resource "aws_sqs_queue" "this" {}\n',
+        },
+    )
+    outcome = read(tmp_path)
+    assert key(outcome, "aws_kms_key.k").tags == {"owner": "platform", "workload": "billing", "data-sensitivity": "internal"}
+    assert queue(outcome, "module.q.aws_sqs_queue.this").tags == {"owner": "platform", "workload": "orders"}
+
+
+def test_data_sources_that_read_a_key_of_the_scanned_code_link_to_it(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": """
+            resource "aws_kms_key" "k" {}
+            resource "aws_kms_alias" "a" {
+              name          = "alias/orders"
+              target_key_id = aws_kms_key.k.key_id
+            }
+            data "aws_kms_alias" "a" {
+              name = aws_kms_alias.a.name
+            }
+            resource "aws_sqs_queue" "q" {
+              kms_master_key_id = data.aws_kms_alias.a.target_key_arn
+            }
+            """
+        },
+    )
+    q = queue(read(tmp_path), "aws_sqs_queue.q")
+    assert q.encryption.mode is Encryption.CUSTOMER_KEY and q.encryption.key_address == "aws_kms_key.k"
+
+
+def test_tags_that_differ_between_instances_keep_what_all_have(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": """
+            variable "strict" {}
+            resource "aws_kms_key" "k" {
+              tags = var.strict ? { owner = "a", workload = "b" } : { owner = "a" }
+            }
+            """
+        },
+    )
+    assert key(read(tmp_path), "aws_kms_key.k").tags == {"owner": "a"}

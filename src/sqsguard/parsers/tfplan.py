@@ -201,7 +201,11 @@ class PlanReader:
                 value = self._key_value(value)
             if name in ("policy",) and isinstance(value, str):
                 value = _document(value, line, self.display)
+            if name == "tags" and isinstance(values.get("tags_all"), dict):
+                value = values["tags_all"]  # with the provider's default_tags
             attrs[name] = DraftAttr(value, text, location)
+        if names is not None and "tags" in names and "tags" not in attrs and isinstance(values.get("tags_all"), dict):
+            attrs["tags"] = DraftAttr(values["tags_all"], "", location)
         return attrs
 
     def _key_value(self, value: str) -> Any:

@@ -111,7 +111,9 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
             try:
                 values = root_values(unit_module, options, loader)
                 instance = Instance(loader, unit_module, unit, root_values=values)
-                part = build_model(instance.drafts())
+                drafts = instance.drafts()
+                add_default_tags(drafts, instance.default_tags())
+                part = build_model(drafts)
                 account = instance.allowed_accounts()
             except RecursionError:
                 loader.errors.append(ScanError(unit, None, "the module is nested too deeply to evaluate"))
@@ -125,6 +127,27 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
                 part.unit_accounts[unit] = account
             model.extend(part)
     return ParseOutcome(model=model, errors=loader.errors, files_scanned=loader.files_read)
+
+
+TAGGED_TYPES = ("aws_sqs_queue", "aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key")
+
+
+def add_default_tags(drafts: list, defaults: Any) -> None:
+    """The provider's `default_tags` under each queue's and key's own tags (which win)."""
+    from .drafts import DraftAttr
+    from .values import lift
+
+    if not isinstance(defaults, dict) or not defaults:
+        return
+    for draft in drafts:
+        if draft.rtype not in TAGGED_TYPES:
+            continue
+        own = draft.attrs.get("tags")
+        if own is None:
+            draft.attrs["tags"] = DraftAttr(dict(defaults), "", draft.location)
+            continue
+        merged = lift(own.value, lambda t: {**defaults, **t} if isinstance(t, dict) else (dict(defaults) if t is None else t))
+        draft.attrs["tags"] = DraftAttr(merged, own.text, own.location)
 
 
 def _relevant(directory: str, loader: Any) -> bool:

@@ -162,8 +162,13 @@ def _all_null(value: Any) -> bool:
 
 
 def _tags(value: Any) -> dict:
+    """Tags as a dict. Tags that differ between branches of a condition (or instances) keep the
+    keys every branch has: a rule about missing tags judges the weakest."""
     if isinstance(value, JsonDoc):
         value = value.value
+    if isinstance(value, Conditional):
+        first, second = _tags(value.if_true), _tags(value.if_false)
+        return {k: v for k, v in first.items() if k in second}
     if isinstance(value, dict):
         return {str(k): strip_json(v) for k, v in value.items()}
     return {}

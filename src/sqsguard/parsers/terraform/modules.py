@@ -453,6 +453,9 @@ class Instance:
                 if attribute in ("arn", "target_key_arn"):
                     return "arn:%s:kms:%s:%s:alias/aws/sqs" % (PARTITION, REGION, OWN_ACCOUNT)
                 return "alias/aws/sqs"
+            if isinstance(named, ResourceRef):
+                # a data source that reads a key or alias this code creates: that resource
+                return ResourceRef(named.unit, named.address, attribute, qualified)
             shown = render(named) if named is not None else "?"
             return Unresolved(
                 qualified,
@@ -741,6 +744,19 @@ class Instance:
                 for item in value:
                     if isinstance(item, str) and item:
                         return item
+        return None
+
+
+    def default_tags(self) -> Any:
+        """The tags the aws provider (its default configuration) adds to every resource."""
+        for block in self.module.providers:
+            if not block.labels or block.labels[0] != "aws" or "alias" in block.attributes:
+                continue
+            defaults = block.child("default_tags")
+            if defaults is None or "tags" not in defaults.attributes:
+                continue
+            attr = defaults.attributes["tags"]
+            return self.evaluator.evaluate(attr.expr, attr.seg)
         return None
 
 
