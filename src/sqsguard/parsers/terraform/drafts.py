@@ -77,12 +77,14 @@ def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged
             merged[name] = first
             continue
         values = [members[0][1][name].value if name in members[0][1] else None for _, members in groups]
-        # Every group gets its own condition, the last one too (its else branch is itself), so
-        # a message always names the instances it is about.
-        last_labels = [label for label, _ in groups[-1][1]]
-        value = Conditional(_condition(prefix, last_labels), values[-1], values[-1])
-        for (key, members), group_value in zip(reversed(groups[:-1]), reversed(values[:-1])):
-            value = Conditional(_condition(prefix, [label for label, _ in members]), group_value, value)
+        # A chain: the first group's condition, else the second's, ... else the last group.
+        # Rules enumerate conditions one by one, so a later condition says it applies only
+        # when the earlier ones do not.
+        plain = [_condition(prefix, [label for label, _ in members]) for _, members in groups[:-1]]
+        value = values[-1]
+        for i in range(len(groups) - 2, -1, -1):
+            condition = plain[i] if i == 0 else "%s (if not %s)" % (plain[i], ", ".join(plain[:i]))
+            value = Conditional(condition, values[i], value)
         merged[name] = DraftAttr(value, first.text, first.location)
     return merged
 

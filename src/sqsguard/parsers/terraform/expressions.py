@@ -496,14 +496,20 @@ class Evaluator:
                 raise EvalError("module must be followed by a name")
             call = steps[0][1]
             rest = steps[1:]
+            splat = False
             while rest and rest[0][0] in ("index", "splat"):
+                if rest[0][0] == "splat":
+                    splat = True
+                    rest = list(rest[0][1]) + list(rest[1:])
+                    continue
                 rest = rest[1:]  # one model object per block: the instance key does not matter
             if not rest:
                 return Unresolved(text, "a whole module object is not evaluated")
             if rest[0][0] != "attr":
                 raise EvalError("unexpected module reference")
             base = ctx.module_output(call, rest[0][1], text)
-            return self._apply(base, rest[1:], seg, text)
+            value = self._apply(base, rest[1:], seg, text)
+            return NodeList([value]) if splat else value
         if name == "data":
             if len(steps) < 2 or steps[0][0] != "attr" or steps[1][0] != "attr":
                 raise EvalError("data must be followed by a type and a name")
