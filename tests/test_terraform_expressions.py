@@ -225,10 +225,11 @@ def test_heredoc_and_jsonencode_keep_json_structure_with_lines(tmp_path):
     assert queue(outcome, "aws_sqs_queue.r").dead_letter_target == dlq_ref
 
 
-def test_file_and_templatefile_read_next_to_the_module_and_nowhere_else(tmp_path):
+def test_file_and_templatefile_read_in_the_repository_and_nowhere_else(tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_text("alias/aws/sqs")
     root = tmp_path / "stack"
+    (root / ".git").mkdir(parents=True)  # the repository: file() reads nothing outside it
     write_tree(
         root,
         {

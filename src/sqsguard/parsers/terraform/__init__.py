@@ -86,7 +86,8 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
     from .build import build_model
     from .modules import Instance, Loader, Module
 
-    allowed = [os.getcwd()] + [t.path for t in targets]
+    # file() and templatefile() read only inside the repositories scanned (and modules they call)
+    allowed = sorted({_repository_root(t.path) for t in targets})
     loader = Loader(options, allowed)
     relevant: list[tuple[Target, Module]] = []
     called: set[str] = set()
@@ -148,6 +149,19 @@ def add_default_tags(drafts: list, defaults: Any) -> None:
             continue
         merged = lift(own.value, lambda t: {**defaults, **t} if isinstance(t, dict) else (dict(defaults) if t is None else t))
         draft.attrs["tags"] = DraftAttr(merged, own.text, own.location)
+
+
+def _repository_root(directory: str) -> str:
+    """The repository a directory belongs to (the nearest ancestor with .git), else the
+    directory's parent: where file() may read (`file("${path.module}/../policies/x.json")`)."""
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.path.dirname(os.path.abspath(directory)) or os.path.abspath(directory)
+        current = parent
 
 
 def _relevant(directory: str, loader: Any) -> bool:
