@@ -99,3 +99,37 @@ def test_a_heredoc_marker_with_trailing_blanks_is_read():
     for keep in (KEEP, None):
         (block,) = parse_text(text, "x.tf", "x.tf", keep=keep).blocks
         assert block.attributes["description"].line == 5
+
+
+SAMPLE = (HERE / "fixtures" / "terraform" / "SQG103" / "bad" / "main.tf").read_text()
+
+
+def test_damaged_files_are_errors_or_models_never_crashes(tmp_path):
+    """Cut, duplicate and garble pieces of a real module: the scan always ends with a model
+    and/or errors naming the file."""
+    import random
+
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    rng = random.Random(7)
+    for case in range(60):
+        text = SAMPLE
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(text))
+            j = min(len(text), i + rng.randint(0, 40))
+            action = rng.randrange(4)
+            if action == 0:
+                text = text[:i] + text[j:]
+            elif action == 1:
+                text = text[:i] + text[i:j] + text[i:]
+            elif action == 2:
+                text = text[:i] + rng.choice(['"', "{", "}", "${", "<<EOF\n", "[", "(", "?", "%{"]) + text[i:]
+            else:
+                text = text[:i] + text[j:i:-1] + text[j:]
+        directory = tmp_path / ("case%d" % case)
+        directory.mkdir()
+        (directory / "main.tf").write_text(text)
+        report = scan([str(directory)], Options(), jobs=1)
+        assert all(e.file.endswith("main.tf") for e in report.errors)
+        assert all(e.message.startswith("invalid HCL") for e in report.errors), report.errors
