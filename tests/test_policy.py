@@ -217,3 +217,28 @@ def test_adding_a_deny_never_adds_a_too_wide_finding(statements, principal, acti
     before = rule_hits(statements)
     after = rule_hits(statements + [stmt(principal, actions, effect="Deny")])
     assert after <= before
+
+
+def test_statements_that_cannot_be_read_stop_rules_about_what_is_missing():
+    from sqsguard.model import Attr, Format, Key, Location, Model, Unresolved
+    from sqsguard.options import Options
+    from sqsguard.rules import implemented
+
+    policy = {"Statement": [stmt({"AWS": ROOT}, "kms:Decrypt"), Unresolved("dynamic \"statement\"", "for_each is not known")]}
+    (analysis,) = analyze(policy, CTX)
+    assert analysis.unknown_statements == ["${dynamic \"statement\"}"]
+    key = Key(address="k", resource_type="aws_kms_key", format=Format.TERRAFORM, location=Location("f", 1, 1),
+              unit="u", policy=Attr("policy", policy, "", Location("f", 1, 1)))
+    rules = implemented()
+    assert list(rules["SQG205"](Model(keys=[key]), Options())) == []  # no PutKeyPolicy known, but maybe granted
+    assert list(rules["SQG204"](Model(keys=[key]), Options())) == []
+
+
+def test_unresolved_tags_are_neither_a_pass_nor_a_failure():
+    from sqsguard.model import Format, Key, Location, Model, Unresolved
+    from sqsguard.options import Options
+    from sqsguard.rules import implemented
+
+    key = Key(address="k", resource_type="aws_kms_key", format=Format.TERRAFORM, location=Location("f", 1, 1),
+              unit="u", tags=Unresolved("merge(var.tags, {})", "var.tags has no value"))
+    assert list(implemented()["SQG302"](Model(keys=[key]), Options())) == []

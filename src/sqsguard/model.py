@@ -284,7 +284,7 @@ class Queue(Resource):
     kms_key: Attr | None = None
     data_key_reuse: Attr | None = None
     dead_letter_target: Any = None
-    tags: dict = field(default_factory=dict)
+    tags: "dict | Unresolved" = field(default_factory=dict)  # Unresolved: cannot be read statically
     fifo: bool | None = None
     # "set": any written value of the SSE-SQS flag conflicts with a key (Terraform);
     # "true": only an enabled flag does (CloudFormation).
@@ -302,7 +302,7 @@ class Key(Resource):
     key_spec: Attr | None = None
     key_usage: Attr | None = None
     bypass_lockout: Attr | None = None
-    tags: dict = field(default_factory=dict)
+    tags: "dict | Unresolved" = field(default_factory=dict)  # Unresolved: cannot be read statically
     aliases: list[str] = field(default_factory=list)
     # Set by link.py when an aws_kms_key_policy replaces this key's policy.
     policy_attachment: "KeyPolicyAttachment | None" = None

@@ -158,6 +158,9 @@ class Analysis:
     is_default: bool = False  # no policy at all: AWS's default key policy
     unresolved: Unresolved | None = None
     parse_problem: str | None = None
+    # Statements that cannot be read statically (a `dynamic` block over an unknown collection):
+    # they may grant anything, so rules about what is *missing* must not fire.
+    unknown_statements: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,7 @@ def _analyze_document(document: dict, context: Context, file: str) -> Analysis:
         _statement(i, s, context, file) for i, s in enumerate(raw) if isinstance(s, dict)
     ]
     analysis = Analysis(statements=statements)
+    analysis.unknown_statements = [render(s) for s in raw if s is not None and not isinstance(s, dict)]
     analysis.grants = _grants(statements)
     return analysis
 
@@ -247,7 +251,9 @@ def _analyze_document(document: dict, context: Context, file: str) -> Analysis:
 
 
 def _location(node: Any, file: str) -> Location | None:
+    """Where a statement is written (a statement may carry its own file: Terraform locals)."""
     line = getattr(node, "line", 0)
+    file = getattr(node, "file", None) or file
     if not line or not file:
         return None
     return Location(file, line, max(getattr(node, "end_line", line), line))

@@ -17,7 +17,9 @@ from ..model import (
     Model,
     OtherResource,
     Queue,
+    Unresolved,
 )
+from .attributes import as_bool, common_tags, dead_letter_target
 from .documents import Node, ParseError, load_json, load_yaml
 from .intrinsics import Resolver, show
 
@@ -114,9 +116,9 @@ def build_model(
                     sse=attrs.get("SqsManagedSseEnabled"),
                     kms_key=attrs.get("KmsMasterKeyId"),
                     data_key_reuse=attrs.get("KmsDataKeyReusePeriodSeconds"),
-                    dead_letter_target=_dead_letter_target(attrs.value("RedrivePolicy")),
+                    dead_letter_target=dead_letter_target(attrs.value("RedrivePolicy")),
                     tags=_tags(attrs.value("Tags")),
-                    fifo=_bool(attrs.value("FifoQueue")),
+                    fifo=as_bool(attrs.value("FifoQueue")),
                     sse_conflicts_when="true",
                 )
             )
@@ -199,37 +201,20 @@ def clean_construct_path(path: str) -> str:
     return path
 
 
-def _tags(value: Any) -> dict:
-    """Tags as a dict, from CloudFormation's [{Key, Value}] list (or a plain mapping)."""
-    tags: dict = {}
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("Key"), str):
-                tags[item["Key"]] = item.get("Value")
-    elif isinstance(value, dict):
-        tags.update(value)
-    return tags
+def _tags(value: Any) -> dict | Unresolved:
+    """Tags from CloudFormation's [{Key, Value}] list (or a plain mapping)."""
 
+    def read(items: Any) -> dict:
+        tags: dict = {}
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("Key"), str):
+                    tags[item["Key"]] = item.get("Value")
+        elif isinstance(items, dict):
+            tags.update(items)
+        return tags
 
-def _bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def _dead_letter_target(redrive: Any) -> Any:
-    if isinstance(redrive, str):
-        import json
-
-        try:
-            redrive = json.loads(redrive)
-        except ValueError:
-            return None
-    if isinstance(redrive, dict):
-        return redrive.get("deadLetterTargetArn")
-    return None
+    return common_tags(value, read)
 
 
 __all__ = ["parse_template", "build_model", "is_template", "ParseError"]

@@ -67,8 +67,8 @@ def key_missing_ownership_tags(model: Model, options: Options) -> Iterator[Hit]:
     if not required:
         return
     for key in model.keys:
-        if any(isinstance(v, Unresolved) for v in key.tags.values()) or isinstance(key.tags, Unresolved):
-            continue
+        if isinstance(key.tags, Unresolved):
+            continue  # cannot be read statically: neither a pass nor a failure
         present = {str(k).lower() for k in key.tags}
         missing = [t for t in required if t.lower() not in present]
         if missing:
@@ -85,15 +85,18 @@ def key_missing_ownership_tags(model: Model, options: Options) -> Iterator[Hit]:
             )
 
 
-def queues_using(model: Model, key: Key) -> list[Queue]:
-    return [
-        q
-        for q in model.queues
-        if any(c.key_address == key.address and c.key_unit == key.unit for c in q.choices)
-    ]
+def queues_by_key(model: Model) -> dict[tuple[str, str], list[Queue]]:
+    """The queues each key in the scan encrypts (in any branch of a deploy-time choice)."""
+    found: dict[tuple[str, str], list[Queue]] = {}
+    for queue in model.queues:
+        for identity in dict.fromkeys((c.key_unit, c.key_address) for c in queue.choices if c.key_address):
+            found.setdefault(identity, []).append(queue)
+    return found
 
 
 def _tag(queue: Queue, name: str) -> str | None:
+    if isinstance(queue.tags, Unresolved):
+        return None
     for key, value in queue.tags.items():
         if str(key).lower() == name.lower() and isinstance(value, (str, int, float, bool)):
             return str(value)
@@ -102,8 +105,9 @@ def _tag(queue: Queue, name: str) -> str | None:
 
 @rule("SQG303")
 def key_shared_across_tenants(model: Model, options: Options) -> Iterator[Hit]:
+    using = queues_by_key(model)
     for key in model.keys:
-        queues = queues_using(model, key)
+        queues = using.get((key.unit, key.address), [])
         if len(queues) < 2:
             continue
         for tag in options.isolation_tags:
@@ -124,8 +128,9 @@ def key_shared_across_tenants(model: Model, options: Options) -> Iterator[Hit]:
 
 @rule("SQG304")
 def key_unusable_for_sqs(model: Model, options: Options) -> Iterator[Hit]:
+    using = queues_by_key(model)
     for key in model.keys:
-        queues = queues_using(model, key)
+        queues = using.get((key.unit, key.address), [])
         if not queues:
             continue  # a signing or HMAC key no queue uses is not an SQS problem
         users = ", ".join(sorted(q.address for q in queues))

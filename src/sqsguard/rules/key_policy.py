@@ -166,6 +166,8 @@ def key_policy_iam_only(model: Model, options: Options) -> Iterator[Hit]:
                     "%s that names key administrators and key users" % (key.address, key.attr_name("policy")) + ".",
                 )
                 break
+            if analysis.unknown_statements:
+                continue  # a statement we cannot read may grant someone else
             allows = [g for g in analysis.grants if g.statement.effect == "Allow"]
             if allows and all(g.principal.is_own_root for g in allows):
                 yield Hit(
@@ -195,6 +197,8 @@ def key_policy_lockout(model: Model, options: Options) -> Iterator[Hit]:
         for analysis in analyses(key, model, options):
             if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.is_default:
                 continue
+            if analysis.unknown_statements:
+                continue  # a statement we cannot read may grant kms:PutKeyPolicy
             if not any("PutKeyPolicy" in g.actions for g in analysis.grants):
                 yield Hit(
                     owner,

@@ -6,7 +6,6 @@ get to drafts.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...model import (
@@ -22,7 +21,10 @@ from ...model import (
     Queue,
     ResourceRef,
     UnreadModule,
+    Unresolved,
 )
+from ..attributes import as_bool, common_tags
+from ..attributes import dead_letter_target as shared_dead_letter_target
 from .drafts import Draft, DraftAttr
 from .policies import policy_value
 from .values import JsonDoc, lift, strip_json
@@ -68,7 +70,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                 data_key_reuse=_attr(a, "kms_data_key_reuse_period_seconds", names["data_key_reuse"]),
                 dead_letter_target=dead_letter_target(_value(a, "redrive_policy")),
                 tags=_tags(_value(a, "tags")),
-                fifo=_bool(_value(a, "fifo_queue")),
+                fifo=as_bool(_value(a, "fifo_queue")),
                 sse_conflicts_when="set",
             )
             model.queues.append(queue)
@@ -161,41 +163,21 @@ def _all_null(value: Any) -> bool:
     return value is None
 
 
-def _tags(value: Any) -> dict:
-    """Tags as a dict. Tags that differ between branches of a condition (or instances) keep the
-    keys every branch has: a rule about missing tags judges the weakest."""
-    if isinstance(value, JsonDoc):
-        value = value.value
-    if isinstance(value, Conditional):
-        first, second = _tags(value.if_true), _tags(value.if_false)
-        return {k: v for k, v in first.items() if k in second}
-    if isinstance(value, dict):
-        return {str(k): strip_json(v) for k, v in value.items()}
-    return {}
+def _tags(value: Any) -> dict | Unresolved:
+    """Tags as a dict (a map in Terraform); see `attributes.common_tags`."""
 
+    def read(items: Any) -> dict:
+        if isinstance(items, JsonDoc):
+            items = items.value
+        if isinstance(items, dict):
+            return {str(k): strip_json(v) for k, v in items.items()}
+        return {}
 
-def _bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
+    return common_tags(value.value if isinstance(value, JsonDoc) else value, read)
 
 
 def dead_letter_target(redrive: Any) -> Any:
-    def target(value: Any) -> Any:
-        if isinstance(value, JsonDoc):
-            value = value.value
-        elif isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return None
-        if isinstance(value, dict):
-            return value.get("deadLetterTargetArn")
-        return None
-
-    return lift(redrive, target)
+    return lift(redrive, lambda value: shared_dead_letter_target(value.value if isinstance(value, JsonDoc) else value))
 
 
 __all__ = ["build_model", "Location", "dead_letter_target"]
