@@ -199,3 +199,13 @@ def test_parallel_parsing_gives_the_same_report():
     parallel = run("scan", "--format", "json", "--jobs", "2", str(FIXTURES)).output
     assert json.loads(serial)["summary"]["files_scanned"] > 16  # enough work for the pool to start
     assert serial == parallel
+
+
+def test_readme_sample_output_is_what_the_command_prints():
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```\n$ sqsguard scan ", 1)[1].split("```\n", 1)[0]
+    command, expected = block.split("\n", 1)
+    result = run(*shlex.split("scan " + command), cwd=Path(__file__).resolve().parents[1])
+    assert result.output == expected
