@@ -34,7 +34,6 @@ def test_construct_path_from_cdk_path_metadata_when_scanned_alone():
 
 
 def test_stack_environment_gives_the_own_account():
-    from sqsguard.engine import scan  # noqa: F401  (the model is what matters here)
     from sqsguard.discover import discover
     from sqsguard.model import Model
     from sqsguard.options import Options

@@ -11,7 +11,7 @@ import enum
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 # Symbolic values. A CloudFormation pseudo parameter and Terraform's data.aws_caller_identity
 # both become these strings, so `${AWS::AccountId}` means "the account this is deployed to"
@@ -358,11 +358,6 @@ class Model:
         self.others.extend(other.others)
         self.unit_accounts.update(other.unit_accounts)
 
-    def key(self, unit: str | None, address: str | None) -> Key | None:
-        for key in self.keys:
-            if key.unit == unit and key.address == address:
-                return key
-        return None
 
 
 # --- the AWS-managed key ---------------------------------------------------------------------
@@ -373,19 +368,3 @@ _AWS_MANAGED_SQS = re.compile(r"(?:^|:)alias/aws/sqs$", re.IGNORECASE)
 def is_aws_managed_sqs_key(text: str) -> bool:
     """`alias/aws/sqs` as alias name or alias ARN, in any partition, region or account."""
     return bool(_AWS_MANAGED_SQS.search(text.strip()))
-
-
-def walk_values(value: Any, visit: Callable[[Any], None]) -> None:
-    visit(value)
-    if isinstance(value, Conditional):
-        walk_values(value.if_true, visit)
-        walk_values(value.if_false, visit)
-    elif isinstance(value, Concat):
-        for p in value.parts:
-            walk_values(p, visit)
-    elif isinstance(value, dict):
-        for v in value.values():
-            walk_values(v, visit)
-    elif isinstance(value, list):
-        for v in value:
-            walk_values(v, visit)

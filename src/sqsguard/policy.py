@@ -527,11 +527,6 @@ def _grants(statements: list[Statement]) -> list[Grant]:
 # --- derived facts the rules read -------------------------------------------------------------
 
 
-def is_root_delegation(grant: Grant) -> bool:
-    """The own account root's full access: AWS's "Enable IAM User Permissions"."""
-    return grant.principal.is_own_root and grant.actions == kms_actions.ALL
-
-
 def administration(grant: Grant) -> frozenset[str]:
     """Administrative actions, not counting grant management that only an AWS service can use
     (kms:GrantIsForAWSResource, or kms:ViaService — the AWS-managed-key pattern)."""

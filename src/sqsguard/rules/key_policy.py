@@ -18,7 +18,6 @@ from ..policy import (
     administration,
     analyze,
     crypto,
-    is_root_delegation,
     principal_id,
     summarize,
 )
