@@ -183,13 +183,14 @@ def test_explain_by_id_and_slug():
     assert missing.exit_code == 2
 
 
-def test_module_entry_point_runs_without_a_traceback(tmp_path):
-    (tmp_path / "bad.yaml").write_text("Resources: [\n")
+def test_module_entry_point_reports_bad_input_without_a_traceback(tmp_path):
+    (tmp_path / "bad.yaml").write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {\n")
     proc = subprocess.run(
         [sys.executable, "-m", "sqsguard", "scan", str(tmp_path)],
         capture_output=True, text=True, timeout=120,
     )
-    assert proc.returncode in (0, 2)
+    assert proc.returncode == 2
+    assert "bad.yaml:4: invalid YAML" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
