@@ -51,3 +51,10 @@ def test_env_agnostic_stack():
     assert rows(CDK / "env_agnostic" / "cdk.out") == [
         ("SQG102", "PlainQueueF142D8B5", "cdk.out/AgnosticStack.template.json", 3, "AgnosticStack/PlainQueue", "cdk")
     ]
+
+
+def test_stage_stacks_are_read_through_the_nested_assembly():
+    assert rows(CDK / "stage" / "cdk.out") == [
+        ("SQG103", "StagedQueueC6C068FC", "cdk.out/assembly-Prod/ProdOrders525171E2.template.json", 6,
+         "Prod/Orders/StagedQueue", "cdk")
+    ]
