@@ -113,3 +113,41 @@ def test_novalue_removes_list_items_and_keys():
 def test_show_renders_short_forms():
     node = load_yaml("v: !If [C, !GetAtt K.Arn, !ImportValue X]")["v"]
     assert show(node) == "!If [C, !GetAtt K.Arn, !ImportValue X]"
+
+
+CONDITIONAL = """\
+Parameters:
+  KeyArn: {Type: String, Default: ""}
+  Stage: {Type: String}
+Conditions:
+  HasKey: !Not [!Equals [!Ref KeyArn, ""]]
+  IsProd: !Equals [!Ref Stage, prod]
+  ProdWithKey: !And [!Condition IsProd, !Condition HasKey]
+Resources:
+  Key: {Type: AWS::KMS::Key}
+"""
+
+
+def conditional(expr, **given):
+    return Resolver(load_yaml(CONDITIONAL), "unit.yaml", given).resolve(load_yaml("v: " + expr)["v"])
+
+
+def test_a_branch_that_contradicts_the_parameter_values_does_not_use_them():
+    # Default "" means HasKey is false; when HasKey is true, KeyArn is something else, unknown.
+    result = conditional("!If [HasKey, !Ref KeyArn, !Ref AWS::NoValue]")
+    assert isinstance(result.if_true, Unresolved)
+    assert "KeyArn" in result.if_true.reason and "HasKey is true" in result.if_true.reason
+    assert result.if_false is None
+
+
+def test_given_parameters_decide_which_branch_is_consistent():
+    result = conditional("!If [HasKey, !Ref KeyArn, !Ref AWS::NoValue]", KeyArn="arn:aws:kms:eu-west-1:1:key/k")
+    assert result.if_true == "arn:aws:kms:eu-west-1:1:key/k"
+    assert result.if_false is None
+
+
+def test_conditions_that_cannot_be_evaluated_keep_both_branches_as_written():
+    result = conditional("!If [IsProd, !Ref KeyArn, alias/aws/sqs]")
+    assert result == Conditional("IsProd", "", "alias/aws/sqs")
+    nested = conditional("!If [ProdWithKey, !Ref KeyArn, x]")  # And(unknown, false) is false
+    assert isinstance(nested.if_true, Unresolved) and nested.if_false == "x"

@@ -83,6 +83,8 @@ class Resolver:
         self.parameters: dict[str, Any] = {}
         for name, spec in (params or {}).items() if isinstance(params, dict) else ():
             self.parameters[name] = self._parameter(name, spec, parameter_values or {})
+        conditions = template.get("Conditions") if isinstance(template, dict) else None
+        self.conditions = conditions if isinstance(conditions, dict) else {}
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -152,7 +154,9 @@ class Resolver:
         if key == "Fn::If":
             if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
                 return Conditional(
-                    arg[0], self.resolve(arg[1], depth), self.resolve(arg[2], depth)
+                    arg[0],
+                    self._branch(arg[0], True, arg[1], depth),
+                    self._branch(arg[0], False, arg[2], depth),
                 )
             return Unresolved(expr, "malformed Fn::If")
         if key == "Fn::Select":
@@ -166,6 +170,78 @@ class Resolver:
         if key.startswith("!"):
             return Unresolved(expr, "the tag %s is not a CloudFormation intrinsic" % key)
         return Unresolved(expr, "%s is not evaluated statically" % key)
+
+    # -- conditions --------------------------------------------------------------------------
+    #
+    # Both branches of an Fn::If are judged. A branch whose condition contradicts the parameter
+    # values in hand (defaults or --parameter) is taken only when those parameters have other
+    # values, so inside it they are not known: `!If [HasKey, !Ref KeyArn, ...]` with KeyArn's
+    # default "" does not mean "no key" when HasKey is true.
+
+    def _branch(self, condition: str, taken: bool, node: Any, depth: int) -> Any:
+        known = self.evaluate_condition(condition)
+        if known is None or known == taken:
+            return self.resolve(node, depth)
+        saved = dict(self.parameters)
+        for name in self._condition_parameters(condition, set()):
+            self.parameters[name] = Unresolved(
+                "!Ref %s" % name,
+                "parameter %s has another value than %s whenever %s is %s"
+                % (name, _brief(saved[name]), condition, "true" if taken else "false"),
+            )
+        try:
+            return self.resolve(node, depth)
+        finally:
+            self.parameters = saved
+
+    def evaluate_condition(self, name: str, seen: frozenset = frozenset()) -> bool | None:
+        """A condition's truth under the parameter values in hand; None when not known."""
+        if name in seen or name not in self.conditions:
+            return None
+        return self._truth(self.conditions[name], seen | {name})
+
+    def _truth(self, node: Any, seen: frozenset) -> bool | None:
+        if not isinstance(node, dict) or len(node) != 1:
+            return None
+        ((key, arg),) = node.items()
+        if key == "Condition" and isinstance(arg, str):
+            return self.evaluate_condition(arg, seen)
+        if key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+            left, right = (self.resolve(a) for a in arg)
+            if isinstance(left, (str, int, float, bool)) and isinstance(right, (str, int, float, bool)):
+                return str(left) == str(right)
+            return None
+        if key == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
+            inner = self._truth(arg[0], seen)
+            return None if inner is None else not inner
+        if key in ("Fn::And", "Fn::Or") and isinstance(arg, list):
+            values = [self._truth(a, seen) for a in arg]
+            if key == "Fn::And":
+                return False if False in values else (None if None in values else True)
+            return True if True in values else (None if None in values else False)
+        return None
+
+    def _condition_parameters(self, name: str, seen: set) -> set[str]:
+        if name in seen or name not in self.conditions:
+            return set()
+        seen.add(name)
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "Ref" and isinstance(value, str) and value in self.parameters:
+                        found.add(value)
+                    elif key == "Condition" and isinstance(value, str):
+                        found.update(self._condition_parameters(value, seen))
+                    else:
+                        walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(self.conditions[name])
+        return found
 
     def _ref(self, name: Any, expr: str) -> Any:
         if not isinstance(name, str):
@@ -269,6 +345,12 @@ class Resolver:
                 return self.resolve(arg[3]["DefaultValue"], depth)
             return Unresolved(expr, "no such entry in Mappings")
         return self.resolve(value, depth)
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return "its value here"
 
 
 def _keep_marks(src: Any, dst: Any) -> None:
