@@ -84,6 +84,8 @@ def scan(
     unknown = unknown_selectors(selectors + ignores)
     if unknown:
         raise click.BadParameter("no rule matches %s" % ", ".join(unknown), param_hint="--select/--ignore")
+    if selectors:
+        _warn_unimplemented(selectors, ignores)
     formats = formats or ("text",)
     if len(outputs) > len(formats) or len(formats) - len(outputs) > 1:
         raise click.UsageError("give one --output per --format (one format may go to stdout)")
@@ -98,6 +100,22 @@ def scan(
     for index, name in enumerate(formats):
         _emit(report, name, outputs[index] if index < len(outputs) else None, show_suppressed)
     sys.exit(exit_code(report, fail_on))
+
+
+def _warn_unimplemented(selectors: list[str], ignores: list[str]) -> None:
+    """Never let an unimplemented rule look like a pass: say it was not checked."""
+    from .catalog import load_catalog
+    from .engine import selected
+    from .rules import implemented
+
+    done = implemented()
+    missing = [r.id for r in load_catalog().values() if selected(r, selectors, ignores) and r.id not in done]
+    if missing:
+        click.echo(
+            "note: %s %s not implemented in sqsguard %s and %s not checked"
+            % (", ".join(missing), "is" if len(missing) == 1 else "are", __version__, "was" if len(missing) == 1 else "were"),
+            err=True,
+        )
 
 
 def _emit(report: Report, name: str, output: str | None, show_suppressed: bool) -> None:
