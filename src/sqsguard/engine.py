@@ -18,25 +18,22 @@ from .parsers import ParseOutcome, jobs_for, parse_job
 PARALLEL_THRESHOLD = 16
 
 
-def selected(rule: RuleDoc, select: Iterable[str], ignore: Iterable[str]) -> bool:
-    def matches(pattern: str) -> bool:
-        pattern = pattern.strip()
-        return rule.id.upper().startswith(pattern.upper()) or rule.slug == pattern.lower()
+def _matches(rule: RuleDoc, pattern: str) -> bool:
+    """A selector names a rule by id, id prefix (a family: SQG2) or slug."""
+    pattern = pattern.strip()
+    return rule.id.upper().startswith(pattern.upper()) or rule.slug == pattern.lower()
 
+
+def selected(rule: RuleDoc, select: Iterable[str], ignore: Iterable[str]) -> bool:
     select = [s for s in select if s.strip()]
-    if select and not any(matches(p) for p in select):
+    if select and not any(_matches(rule, p) for p in select):
         return False
-    return not any(matches(p) for p in ignore if p.strip())
+    return not any(_matches(rule, p) for p in ignore if p.strip())
 
 
 def unknown_selectors(patterns: Iterable[str]) -> list[str]:
     catalog = load_catalog().values()
-    return [
-        p
-        for p in patterns
-        if p.strip()
-        and not any(r.id.upper().startswith(p.strip().upper()) or r.slug == p.strip().lower() for r in catalog)
-    ]
+    return [p for p in patterns if p.strip() and not any(_matches(r, p) for r in catalog)]
 
 
 def run_rules(

@@ -102,7 +102,7 @@ def _parse_json_document(target: Target, text: str, options: Options) -> Model |
 
     if not is_template(data):
         return None
-    return parse_template(text, is_json=True, display=target.display, parameters=options.parameters)
+    return parse_template(text, is_json=True, display=target.display, parameters=options.parameters, data=data)
 
 
 def _looks_relevant(text: str) -> bool:

@@ -36,8 +36,11 @@ def parse_assembly(directory: str, parameters: dict[str, str]) -> tuple[Model, l
     model = Model()
     errors: list[AssemblyError] = []
     count = 0
+    assets_by_directory: dict[str, dict[str, str]] = {}  # each assembly's asset manifests, read once
     for stack in _stacks(directory, errors, depth=0):
-        count += _parse_stack(stack, model, errors, parameters)
+        if stack.directory not in assets_by_directory:
+            assets_by_directory[stack.directory] = _asset_files(stack, errors)
+        count += _parse_stack(stack, model, errors, parameters, assets_by_directory[stack.directory])
     return model, errors, count
 
 
@@ -105,12 +108,13 @@ def _logical_id_paths(stack: _Stack, errors: list[AssemblyError]) -> dict[str, s
     return paths
 
 
-def _parse_stack(stack: _Stack, model: Model, errors: list[AssemblyError], parameters: dict[str, str]) -> int:
+def _parse_stack(
+    stack: _Stack, model: Model, errors: list[AssemblyError], parameters: dict[str, str], assets: dict[str, str]
+) -> int:
     template = _read_json(stack.template_file, errors, positions=True)
     if template is None or not is_template(template):
         return 1
     path_to_id = _logical_id_paths(stack, errors)
-    assets = _asset_files(stack, errors)
     display_name = stack.artifact.get("displayName")
     prefix = "/" + (display_name if isinstance(display_name, str) else stack.name)
     return _parse_template(

@@ -67,9 +67,12 @@ def is_template(doc: Any) -> bool:
     return any(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
 
 
-def parse_template(text: str, is_json: bool, display: str, parameters: dict[str, str]) -> Model | None:
-    """Read one template file. None when the document is not a template."""
-    doc = load_json(text) if is_json else load_yaml(text)
+def parse_template(
+    text: str, is_json: bool, display: str, parameters: dict[str, str], data: Any = None
+) -> Model | None:
+    """Read one template file. None when the document is not a template. `data`: the JSON
+    document already parsed without positions, if the caller has it."""
+    doc = load_json(text, data) if is_json else load_yaml(text)
     if not is_template(doc):
         return None
     return build_model(doc, display, unit=display, fmt=Format.CLOUDFORMATION, parameters=parameters)

@@ -160,11 +160,13 @@ def parse_json(text: str) -> Any:
         raise ParseError("invalid JSON: nested too deeply") from None
 
 
-def load_json(text: str) -> Any:
+def load_json(text: str, data: Any = None) -> Any:
     """JSON with positions. Valid JSON is valid YAML (literal tabs, which JSON only allows as
     whitespace, become spaces), so the C YAML parser provides the marks; the rare document it
-    cannot read (surrogate-pair escapes) falls back to positions found by searching the text."""
-    data = parse_json(text)
+    cannot read (surrogate-pair escapes) falls back to positions found by searching the text.
+    `data` is the document's plain `parse_json` result when the caller already has it."""
+    if data is None:
+        data = parse_json(text)
     try:
         marked = load_yaml(text.replace("\t", " "))
         if marked == data:
