@@ -348,6 +348,8 @@ class Model:
     others: list[OtherResource] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
+    # Facts rules derive from the linked model and share within one run (key-policy analyses).
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def extend(self, other: "Model") -> None:
         self.queues.extend(other.queues)

@@ -37,9 +37,13 @@ def policy_owner(key: Key) -> Resource:
 
 
 def analyses(key: Key, model: Model, options: Options) -> list[Analysis]:
-    owner = policy_owner(key)
-    value = key.policy.value if key.policy is not None else None
-    return analyze(value, context_for(key, model, options), owner.location.file)
+    """The key's policy analysed once per run, whichever of the seven rules asks first."""
+    cache = model.derived.setdefault("key-policy-analyses", {})
+    identity = (id(key), id(options))
+    if identity not in cache:
+        value = key.policy.value if key.policy is not None else None
+        cache[identity] = analyze(value, context_for(key, model, options), policy_owner(key).location.file)
+    return cache[identity]
 
 
 def _where(key: Key, grant: Grant | None = None) -> Location | None:

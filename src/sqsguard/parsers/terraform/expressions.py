@@ -495,14 +495,7 @@ class Evaluator:
             if not steps or steps[0][0] != "attr":
                 raise EvalError("module must be followed by a name")
             call = steps[0][1]
-            rest = steps[1:]
-            splat = False
-            while rest and rest[0][0] in ("index", "splat"):
-                if rest[0][0] == "splat":
-                    splat = True
-                    rest = list(rest[0][1]) + list(rest[1:])
-                    continue
-                rest = rest[1:]  # one model object per block: the instance key does not matter
+            rest, splat = _skip_instance_keys(steps[1:])
             if not rest:
                 return Unresolved(text, "a whole module object is not evaluated")
             if rest[0][0] != "attr":
@@ -532,14 +525,7 @@ class Evaluator:
             return Unresolved(text, "self refers to the resource after it is created")
         if steps and steps[0][0] == "attr":
             rtype, rname = name, steps[0][1]
-            rest = steps[1:]
-            splat = False
-            while rest and rest[0][0] in ("index", "splat"):
-                if rest[0][0] == "splat":
-                    splat = True
-                    rest = list(rest[0][1]) + list(rest[1:])
-                    continue
-                rest = rest[1:]
+            rest, splat = _skip_instance_keys(steps[1:])
             base = ctx.resource(rtype, rname, text)
             if isinstance(base, ResourceRef) and rest and rest[0][0] == "attr":
                 base = ResourceRef(base.unit, base.address, rest[0][1], base.expr)
@@ -1045,3 +1031,17 @@ _DISPATCH = {
     "for_object_expr": Evaluator._for,
     "interpolation": Evaluator._interpolation,
 }
+
+
+def _skip_instance_keys(steps: list) -> tuple[list, bool]:
+    """Drop `[key]` / `[*]` after a module or resource name: one model object stands for every
+    instance of a block, so the instance does not matter. Also says whether it was a splat."""
+    rest = list(steps)
+    splat = False
+    while rest and rest[0][0] in ("index", "splat"):
+        if rest[0][0] == "splat":
+            splat = True
+            rest = list(rest[0][1]) + rest[1:]
+            continue
+        rest = rest[1:]
+    return rest, splat
