@@ -61,20 +61,34 @@ def test_fixture_findings(fixture: Path, update_snapshots: bool) -> None:
         assert not fired, "%s: the good fixture triggers %s" % (fixture, rule)
 
 
+def _variant(fixture: Path) -> str:
+    """The format folder, and for CloudFormation also the syntax (YAML and JSON both count)."""
+    folder = fixture.relative_to(FIXTURES).parts[0]
+    if folder == "cloudformation":
+        return "cloudformation-" + fixture.suffix.lstrip(".")
+    return folder
+
+
+VARIANTS = {
+    "cloudformation": ("cloudformation-yaml", "cloudformation-json"),
+    "cdk": ("cdk",),
+    "terraform": ("terraform",),
+    "terraform-plan": ("terraform-plan",),
+}
+
+
 def test_every_implemented_rule_has_fixtures_in_every_format() -> None:
     from sqsguard.catalog import load_catalog
     from sqsguard.rules import implemented
 
     catalog = load_catalog()
-    present = {(f.relative_to(FIXTURES).parts[0], _rule(f), _outcome(f)) for f in FIXTURE_LIST}
-    missing = []
-    for rule_id in implemented():
-        for fmt in catalog[rule_id].formats:
-            folder = {"cloudformation": "cloudformation", "cdk": "cdk", "terraform": "terraform",
-                      "terraform-plan": "terraform-plan"}[fmt]
-            if not (FIXTURES / folder).is_dir():
-                continue  # the format's parser has not landed yet
-            for outcome in ("bad", "good"):
-                if (folder, rule_id, outcome) not in present:
-                    missing.append("%s/%s/%s" % (folder, rule_id, outcome))
+    present = {(_variant(f), _rule(f), _outcome(f)) for f in FIXTURE_LIST}
+    missing = [
+        "%s %s %s" % (variant, rule_id, outcome)
+        for rule_id in implemented()
+        for fmt in catalog[rule_id].formats
+        for variant in VARIANTS[fmt]
+        for outcome in ("bad", "good")
+        if (variant, rule_id, outcome) not in present
+    ]
     assert missing == []

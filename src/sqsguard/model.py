@@ -199,8 +199,9 @@ def _copy_marks(src: Any, dst: Any) -> None:
 def assignments(*values: Any) -> Iterator[dict[str, bool]]:
     """Every combination of the conditions the values use (correlated by name).
 
-    Past MAX_CONDITIONS conditions the combinations are not enumerated; the values are then
-    judged with each condition independently true or false (a safe over-approximation).
+    Only the first MAX_CONDITIONS conditions are enumerated; `choose` leaves any further
+    `Conditional` in place, and the deciders then treat it as a value they cannot know
+    (unverifiable, never a pass).
     """
     names = conditions_in(*values)
     if len(names) > MAX_CONDITIONS:
