@@ -33,7 +33,6 @@ TERRAFORM_SUFFIXES = (".tf",)
 
 # A file can matter only if it names one of these (checked on raw bytes, before parsing).
 DOCUMENT_TOKENS = (b"AWS::SQS::", b"AWS::KMS::", b"aws_sqs_queue", b"aws_kms_key")
-TERRAFORM_TOKENS = (b"aws_sqs_queue", b"aws_kms_", b"module", b"sqs", b"kms")
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,7 @@ def discover(paths: list[str]) -> tuple[list[Target], list[Problem]]:
     return targets, problems
 
 
-def worth_reading(data: bytes, tokens: tuple[bytes, ...] = DOCUMENT_TOKENS) -> bool:
-    """The cheap text test: can this file possibly declare a queue or a key?"""
-    return any(token in data for token in tokens)
+def worth_reading(data: bytes) -> bool:
+    """The cheap text test: can this document possibly declare a queue or a key?
+    (Terraform directories have their own, in `parsers.terraform`.)"""
+    return any(token in data for token in DOCUMENT_TOKENS)
