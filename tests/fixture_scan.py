@@ -31,6 +31,9 @@ def snapshot_rows(report) -> list[dict]:
             "file": f.file,
             "line": f.line,
             "construct_path": f.construct_path,
+            "severity": f.severity,
+            "message": f.message,
+            **({"suppression": f.suppression} if f.suppressed else {}),
         }
         for f in report.findings
     ]
@@ -48,4 +51,4 @@ def read_snapshot(fixture: Path) -> list[dict] | None:
 
 
 def write_snapshot(fixture: Path, rows: list[dict]) -> None:
-    snapshot_path(fixture).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    snapshot_path(fixture).write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -108,6 +108,24 @@ def load_catalog() -> dict[str, RuleDoc]:
     return _cache
 
 
+def matches(entry: RuleDoc, pattern: str) -> bool:
+    """A selector names a rule by id, id prefix (a family: SQG2) or slug."""
+    pattern = pattern.strip()
+    return bool(pattern) and (entry.id.upper().startswith(pattern.upper()) or entry.slug == pattern.lower())
+
+
+_SELECTOR = re.compile(r"^SQG\d{1,3}$", re.IGNORECASE)
+
+
+def rules_matching(pattern: str) -> list[str]:
+    """The ids a selector names: a rule id, a family (`SQG1`, `SQG20`) or a slug; none when it
+    names no rule or is not a selector at all."""
+    pattern = pattern.strip()
+    if not _SELECTOR.match(pattern) and not any(e.slug == pattern.lower() for e in load_catalog().values()):
+        return []
+    return [entry.id for entry in load_catalog().values() if matches(entry, pattern)]
+
+
 def lookup(id_or_slug: str) -> RuleDoc | None:
     wanted = id_or_slug.strip()
     for entry in load_catalog().values():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -34,25 +35,33 @@ def main() -> None:
     wide or too narrow, in Terraform, CloudFormation/SAM and CDK assemblies."""
 
 
+def _report_formats() -> list[str]:
+    from .report import FORMATS
+
+    return list(FORMATS)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["text", "json"]),
-    help="Report format (repeatable; each pairs with an --output in order). Default: text.",
+    type=click.Choice(_report_formats()),
+    help="Report format (repeatable; each pairs with an --output in order, one may go to stdout). Default: text.",
 )
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option(
     "--fail-on",
     type=click.Choice([*SEVERITIES, "never"]),
-    default="low",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: low, or the configuration's fail_on).",
 )
 @click.option("--select", multiple=True, metavar="ID", help="Only these rule ids, families (SQG2) or slugs.")
-@click.option("--ignore", multiple=True, metavar="ID", help="Skip these rule ids, families or slugs.")
+@click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rule ids, families or slugs.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Suppress the findings this baseline file holds.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write every unsuppressed finding to FILE as the baseline.")
 @click.option("--parameter", "parameters", multiple=True, metavar="NAME=VALUE", help="CloudFormation parameter value.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Terraform variable value.")
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform tfvars file.")
@@ -60,13 +69,24 @@ def main() -> None:
 @click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs).")
 @click.option("--show-suppressed", is_flag=True, help="Text output: also list suppressed findings.")
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour in text output (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
+)
 def scan(
     paths: tuple[str, ...],
     formats: tuple[str, ...],
     outputs: tuple[str, ...],
-    fail_on: str,
+    fail_on: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    config_file: str | None,
+    baseline: str | None,
+    write_baseline: str | None,
     parameters: tuple[str, ...],
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
@@ -74,41 +94,144 @@ def scan(
     trusted_accounts: tuple[str, ...],
     jobs: int | None,
     show_suppressed: bool,
+    color: str,
 ) -> None:
     """Scan files and directories (default: the current directory)."""
+    from .baseline import BaselineError
+    from .engine import Filters
     from .engine import scan as run_scan
-    from .engine import unknown_selectors
-    from .options import Options
 
-    selectors, ignores = _split_ids(select), _split_ids(ignore)
-    unknown = unknown_selectors(selectors + ignores)
+    ignores = _split_ids(ignore)
+    unknown = _unknown(ignores)
     if unknown:
-        raise click.BadParameter("no rule matches %s" % ", ".join(unknown), param_hint="--select/--ignore")
-    if selectors:
-        _warn_unimplemented(selectors, ignores)
+        raise click.BadParameter("no rule matches %s" % ", ".join(unknown), param_hint="--ignore")
+    given: dict = {}
+    if select:
+        given["select"] = _split_ids(select)
+        unknown = _unknown(given["select"])
+        if unknown:
+            raise click.BadParameter("no rule matches %s" % ", ".join(unknown), param_hint="--select")
+    if fail_on:
+        given["fail_on"] = fail_on
+    if baseline:
+        given["baseline"] = baseline
+    if own_accounts:
+        given["own_accounts"] = _split_ids(own_accounts)
+    if trusted_accounts:
+        given["trusted_accounts"] = _split_ids(trusted_accounts)
+    if parameters:
+        given["parameters"] = _pairs(parameters, "--parameter")
+    if variables:
+        given["vars"] = _pairs(variables, "--var")
+    if var_files:
+        given["var_files"] = list(var_files)
     formats = formats or ("text",)
     if len(outputs) > len(formats) or len(formats) - len(outputs) > 1:
         raise click.UsageError("give one --output per --format (one format may go to stdout)")
-    options = Options(
-        parameters=_pairs(parameters, "--parameter"),
-        variables=_pairs(variables, "--var"),
-        var_files=tuple(var_files),
-        own_accounts=frozenset(_split_ids(own_accounts)),
-        trusted_accounts=frozenset(_split_ids(trusted_accounts)),
+    scan_paths = list(paths) or ["."]
+    settings = _settings(scan_paths, config_file, given)
+    selectors = settings["select"] or []
+    if selectors:
+        _warn_unimplemented(selectors, ignores)
+    filters = Filters(
+        config_ignores=_config_ignores(settings),
+        severity=dict(settings["severity"] or {}),
+        exclude=tuple(settings["exclude"] or ()),
+        base=settings.base,
+        baseline=settings["baseline"],
+        write_baseline=write_baseline,
     )
-    report = run_scan(list(paths) or ["."], options, selectors, ignores, jobs)
+    try:
+        report = run_scan(scan_paths, options_from(settings), selectors, ignores, jobs, filters)
+    except BaselineError as exc:
+        click.echo("error: %s" % exc, err=True)
+        sys.exit(EXIT_ERROR)
+    if write_baseline:
+        click.echo("wrote %d finding%s to the baseline %s" % (report.baseline.entries, "" if report.baseline.entries == 1 else "s", write_baseline), err=True)
+    extras = {"show_suppressed": show_suppressed, "severity_overrides": filters.severity, "link_base": _link_base()}
     for index, name in enumerate(formats):
-        _emit(report, name, outputs[index] if index < len(outputs) else None, show_suppressed)
-    sys.exit(exit_code(report, fail_on))
+        _emit(report, name, outputs[index] if index < len(outputs) else None, color, extras)
+    if "github" in formats and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(report, extras)
+    sys.exit(exit_code(report, settings["fail_on"] or "low"))
+
+
+def _unknown(selectors: list[str]) -> list[str]:
+    from .engine import unknown_selectors
+
+    return unknown_selectors(selectors)
+
+
+def _settings(paths: list[str], config_file: str | None, given: dict):
+    from .config import ConfigError, load
+
+    try:
+        return load(paths, config_file, given)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo("error: %s" % problem, err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _config_ignores(settings) -> list:
+    from .config import ConfigError, ignore_entries
+
+    try:
+        return ignore_entries(settings)
+    except ConfigError as exc:  # pragma: no cover - the file was read moments ago
+        for problem in exc.problems:
+            click.echo("error: %s" % problem, err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def options_from(settings):
+    """The settings rules read, from the effective configuration."""
+    from .options import Options
+
+    return Options(
+        parameters={k: _scalar_text(v) for k, v in (settings["parameters"] or {}).items()},
+        variables=dict(settings["vars"] or {}),
+        var_files=tuple(settings["var_files"] or ()),
+        own_accounts=frozenset(settings["own_accounts"] or ()),
+        trusted_accounts=frozenset(settings["trusted_accounts"] or ()),
+        required_key_tags=tuple(settings["required_key_tags"]),
+        isolation_tags=tuple(settings["isolation_tags"]),
+    )
+
+
+def _scalar_text(value) -> str:
+    """CloudFormation parameter values are strings (a configured `true` or `3` as written)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _link_base() -> str | None:
+    """Where a CI system shows the scanned commit's files, for links in the Markdown summary."""
+    env = os.environ
+    if env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_SHA"):
+        return "%s/%s/blob/%s/" % (env["GITHUB_SERVER_URL"].rstrip("/"), env["GITHUB_REPOSITORY"], env["GITHUB_SHA"])
+    if env.get("CI_PROJECT_URL") and env.get("CI_COMMIT_SHA"):
+        return "%s/-/blob/%s/" % (env["CI_PROJECT_URL"].rstrip("/"), env["CI_COMMIT_SHA"])
+    return None
+
+
+def _append_step_summary(report: Report, extras: dict) -> None:
+    from .report import render
+
+    try:
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(render("markdown", report, **extras))
+    except OSError as exc:
+        click.echo("warning: cannot append to GITHUB_STEP_SUMMARY: %s" % exc.strerror, err=True)
 
 
 def _warn_unimplemented(selectors: list[str], ignores: list[str]) -> None:
     """Never let an unimplemented rule look like a pass: say it was not checked."""
     from .catalog import load_catalog
-    from .engine import selected
-    from .rules import implemented
+    from .engine import rules_run, selected
 
-    done = implemented()
+    done = rules_run()
     missing = [r.id for r in load_catalog().values() if selected(r, selectors, ignores) and r.id not in done]
     if missing:
         click.echo(
@@ -118,11 +241,21 @@ def _warn_unimplemented(selectors: list[str], ignores: list[str]) -> None:
         )
 
 
-def _emit(report: Report, name: str, output: str | None, show_suppressed: bool) -> None:
+def _use_colour(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def _emit(report: Report, name: str, output: str | None, color: str, extras: dict) -> None:
     from .report import render
 
-    colour = output is None and name == "text" and sys.stdout.isatty()
-    text = render(name, report, colour=colour, show_suppressed=show_suppressed)
+    colour = name == "text" and (color == "always" or (output is None and _use_colour(color)))
+    text = render(name, report, colour=colour, **extras)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -142,6 +275,32 @@ def exit_code(report: Report, fail_on: str) -> int:
     threshold = SEVERITY_RANK[fail_on]
     failing = [f for f in report.findings if not f.suppressed and SEVERITY_RANK[f.severity] >= threshold]
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+@main.command("config")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--reference", is_flag=True, help="Print the reference of every key (Markdown) instead.")
+def config_command(paths: tuple[str, ...], config_file: str | None, fmt: str, reference: bool) -> None:
+    """Show the effective configuration for PATHS and where each value came from."""
+    from .config import reference as config_reference
+
+    if reference:
+        click.echo(config_reference(), nl=False)
+        return
+    settings = _settings(list(paths) or ["."], config_file, {})
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps({"file": settings.path, "values": settings.values, "sources": settings.sources}, indent=2, sort_keys=True))
+        return
+    import json
+
+    click.echo("configuration file: %s" % (settings.sources and settings.path or "none (defaults only)"))
+    width = max(len(k) for k in settings.values)
+    for key, value in settings.values.items():
+        click.echo("%-*s  %s  (%s)" % (width, key, json.dumps(value), settings.sources.get(key, "default")))
 
 
 @main.command()

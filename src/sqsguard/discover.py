@@ -30,6 +30,7 @@ SKIP_DIRS = {
 }
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 TERRAFORM_SUFFIXES = (".tf",)
+TFVARS_SUFFIXES = (".tfvars",)
 
 # A file can matter only if it names one of these (checked on raw bytes, before parsing).
 DOCUMENT_TOKENS = (b"AWS::SQS::", b"AWS::KMS::", b"aws_sqs_queue", b"aws_kms_key")
@@ -71,11 +72,60 @@ def is_cloud_assembly_manifest(path: str) -> bool:
     return isinstance(data, dict) and isinstance(data.get("artifacts"), dict) and "version" in data
 
 
-def discover(paths: list[str]) -> tuple[list[Target], list[Problem]]:
+@dataclass(frozen=True)
+class Focus:
+    """What to report when files are named on the command line (a pre-commit hook passes the
+    changed files): findings located in those files, or under the directories named beside
+    them, or of the root modules whose `.tfvars` were named. Everything else is still read, for
+    context (a child module is evaluated through the root modules that call it), but not
+    reported. None of this applies when only directories are named."""
+
+    files: frozenset[str]
+    directories: tuple[str, ...]
+    units: frozenset[str]
+
+    def covers(self, file: str, unit: str) -> bool:
+        absolute = os.path.abspath(file)
+        if absolute in self.files or os.path.abspath(unit) in self.units:
+            return True
+        return any(absolute.startswith(d.rstrip(os.sep) + os.sep) for d in self.directories)
+
+
+def focus_of(paths: list[str]) -> Focus | None:
+    absolute = [os.path.abspath(p) for p in paths]
+    files = [p for p in absolute if os.path.isfile(p)]
+    if not files:
+        return None
+    directories = tuple(p for p in absolute if os.path.isdir(p))
+    units = frozenset(os.path.dirname(p) for p in files if p.endswith(TFVARS_SUFFIXES))
+    assemblies = tuple(os.path.dirname(p) for p in files if os.path.basename(p) == "manifest.json")
+    return Focus(frozenset(files), directories + assemblies, units)
+
+
+class _Excluded:
+    """The configuration's `exclude` globs, relative to its directory."""
+
+    def __init__(self, patterns: tuple[str, ...], base: str | None):
+        self.patterns = patterns
+        self.base = os.path.abspath(base or os.getcwd())
+
+    def __call__(self, path: str) -> bool:
+        if not self.patterns:
+            return False
+        from .globs import matches
+
+        relative = os.path.relpath(os.path.abspath(path), self.base).replace(os.sep, "/")
+        if relative.startswith("../"):
+            return False
+        return any(matches(pattern, relative) for pattern in self.patterns)
+
+
+def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None = None) -> tuple[list[Target], list[Problem]]:
     targets: list[Target] = []
     problems: list[Problem] = []
     seen: set[str] = set()
     assemblies: list[str] = []
+    excluded = _Excluded(tuple(exclude), base)
 
     def add(kind: str, path: str, explicit: bool = False) -> None:
         absolute = os.path.abspath(path)
@@ -93,18 +143,24 @@ def discover(paths: list[str]) -> tuple[list[Target], list[Problem]]:
         if not os.path.exists(path):
             problems.append(Problem(raw, "no such file or directory"))
             continue
+        if excluded(path):
+            continue
         if os.path.isfile(path):
             name = os.path.basename(path)
             if name == "manifest.json" and is_cloud_assembly_manifest(path):
                 add("cdk", os.path.dirname(path), explicit=True)
                 assemblies.append(os.path.dirname(path))
             elif name.endswith(TERRAFORM_SUFFIXES):
-                add("terraform", os.path.dirname(path), explicit=True)
+                _add_module_of_file(path, add, excluded)
+            elif name.endswith(TFVARS_SUFFIXES):
+                if any(n.endswith(TERRAFORM_SUFFIXES) for n in os.listdir(os.path.dirname(path))):
+                    add("terraform", os.path.dirname(path), explicit=True)  # a root module's values
             elif name.endswith(DOCUMENT_SUFFIXES):
                 add("document", path, explicit=True)
             continue
         for directory, subdirs, files in os.walk(path):
-            subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS)
+            subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not excluded(os.path.join(directory, d)))
+            files = [f for f in files if not excluded(os.path.join(directory, f))]
             if "manifest.json" in files and is_cloud_assembly_manifest(
                 os.path.join(directory, "manifest.json")
             ):
@@ -127,6 +183,26 @@ def discover(paths: list[str]) -> tuple[list[Target], list[Problem]]:
             if t.kind == "cdk" or not any(t.path.startswith(root) for root in roots)
         ]
     return targets, problems
+
+
+def _add_module_of_file(path: str, add, excluded) -> None:
+    """A `.tf` file named alone: its module is read through the root modules of the repository
+    that call it (so its inputs are known), or as a root itself when nothing calls it."""
+    from .parsers.terraform.callers import module_callers
+    from .repository import repository_root
+
+    directory = os.path.dirname(path)
+    root = repository_root(directory)
+    if root is None:
+        cwd = os.getcwd()
+        root = cwd if directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep) else directory
+    callers = [c for c in module_callers(directory, root, SKIP_DIRS) if not excluded(c)]
+    if not callers:
+        add("terraform", directory, explicit=True)
+        return
+    add("terraform", directory)
+    for caller in callers:
+        add("terraform", caller)
 
 
 def worth_reading(data: bytes) -> bool:

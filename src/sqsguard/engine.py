@@ -3,37 +3,32 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from . import __version__
-from .catalog import RuleDoc, load_catalog
+from .catalog import RuleDoc, load_catalog, matches, rules_matching
 from .discover import Target, discover
-from .findings import Finding, Report, ScanError
+from .findings import Checked, Finding, Report, ScanError
 from .link import link
-from .model import Model
+from .model import Location, Model, Resource
 from .options import Options
 from .parsers import ParseOutcome, jobs_for, parse_job
+from .repository import RepoPaths
 
 # Below this many targets, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
 
 
-def _matches(rule: RuleDoc, pattern: str) -> bool:
-    """A selector names a rule by id, id prefix (a family: SQG2) or slug."""
-    pattern = pattern.strip()
-    return rule.id.upper().startswith(pattern.upper()) or rule.slug == pattern.lower()
-
-
 def selected(rule: RuleDoc, select: Iterable[str], ignore: Iterable[str]) -> bool:
     select = [s for s in select if s.strip()]
-    if select and not any(_matches(rule, p) for p in select):
+    if select and not any(matches(rule, p) for p in select):
         return False
-    return not any(_matches(rule, p) for p in ignore if p.strip())
+    return not any(matches(rule, p) for p in ignore if p.strip())
 
 
 def unknown_selectors(patterns: Iterable[str]) -> list[str]:
-    catalog = load_catalog().values()
-    return [p for p in patterns if p.strip() and not any(_matches(r, p) for r in catalog)]
+    return [p for p in patterns if p.strip() and not rules_matching(p)]
 
 
 def run_rules(
@@ -41,14 +36,15 @@ def run_rules(
     options: Options,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
-) -> list[Finding]:
+    severity: dict[str, str] | None = None,
+) -> list[tuple[Finding, Resource]]:
+    """Every finding of the selected rules, with the resource it attaches to."""
     from .rules import implemented
 
     catalog = load_catalog()
-    findings: list[Finding] = []
+    found: list[tuple[Finding, Resource]] = []
     for rule_id, function in implemented().items():
-        entry = catalog[rule_id]
-        if not selected(entry, select, ignore):
+        if not selected(catalog[rule_id], select, ignore):
             continue
         seen: set[tuple[str, str]] = set()
         for hit in function(model, options):
@@ -58,24 +54,44 @@ def run_rules(
                 continue  # one finding per rule per resource
             seen.add(identity)
             where = hit.location or resource.location
-            findings.append(
-                Finding(
-                    rule_id=rule_id,
-                    message=hit.message,
-                    file=where.file,
-                    line=where.line,
-                    end_line=max(where.end_line, where.line),
-                    resource=resource.address,
-                    resource_type=resource.resource_type,
-                    format=resource.format.value,
-                    construct_path=resource.construct_path,
-                    slug=entry.slug,
-                    severity=entry.severity,
-                    title=entry.title,
+            found.append(
+                (
+                    _finding(rule_id, hit.message, where, resource.address, resource.resource_type,
+                             resource.format.value, resource.construct_path, severity),
+                    resource,
                 )
             )
-    findings.sort(key=Finding.sort_key)
-    return findings
+    return found
+
+
+def _finding(rule_id: str, message: str, where: Location, address: str, resource_type: str,
+             fmt: str, construct_path: str | None, severity: dict[str, str] | None, detail: str = "") -> Finding:
+    entry = load_catalog()[rule_id]
+    return Finding(
+        rule_id=rule_id,
+        message=message,
+        file=where.file,
+        line=max(where.line, 1),
+        end_line=max(where.end_line, where.line, 1),
+        resource=address,
+        resource_type=resource_type,
+        format=fmt,
+        construct_path=construct_path,
+        slug=entry.slug,
+        severity=(severity or {}).get(rule_id, entry.severity),
+        title=entry.title,
+        detail=detail,
+    )
+
+
+def rules_run(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> set[str]:
+    """The rules a run with this selection checks: the implemented ones, and the scan's own
+    SQG0xx rules (the filter stage)."""
+    from .rules import implemented
+
+    catalog = load_catalog()
+    done = set(implemented()) | {r for r in catalog if r.startswith("SQG0")}
+    return {r for r in done if selected(catalog[r], select, ignore)}
 
 
 def parse_all(targets: list[Target], options: Options, jobs: int | None) -> list[ParseOutcome]:
@@ -89,15 +105,37 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None) -> list
     return [parse_job(job, options) for job in work]
 
 
+@dataclass
+class Filters:
+    """What the filter stage applies after the rules (from the configuration and flags)."""
+
+    config_ignores: list = field(default_factory=list)  # suppress.Suppression entries
+    severity: dict[str, str] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    base: str | None = None  # the configuration's directory: exclude globs start there
+    baseline: str | None = None  # --baseline FILE
+    write_baseline: str | None = None  # --write-baseline FILE
+
+
 def scan(
     paths: list[str],
     options: Options,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     jobs: int | None = None,
+    filters: Filters | None = None,
 ) -> Report:
-    targets, problems = discover(paths)
+    """discover -> parse -> link -> rules -> filter. Raises BaselineError for an unusable
+    --baseline file (before any work)."""
+    from . import baseline as baselines
+    from . import suppress
+    from .discover import focus_of
+
+    filters = filters or Filters()
+    accepted = baselines.load(filters.baseline) if filters.baseline else None
+    targets, problems = discover(paths, filters.exclude, filters.base)
     report = Report(tool_version=__version__)
+    repo = RepoPaths(paths)
     report.errors.extend(ScanError(p.path, None, p.message) for p in problems)
     model = Model()
     for outcome in parse_all(targets, options, jobs):
@@ -105,8 +143,58 @@ def scan(
         report.errors.extend(outcome.errors)
         report.files_scanned += outcome.files_scanned
     link(model)
-    report.findings = run_rules(model, options, select, ignore)
+    ran = rules_run(select, ignore)
+    pairs = run_rules(model, options, select, ignore, filters.severity)
+    suppressions, by_resource = suppress.collect(model, filters.config_ignores)
+    findings = suppress.apply(pairs, suppressions, by_resource)
+    units = [resource.unit for _, resource in pairs]
+    config_only = [s for s in suppressions if s.kind == "config"]
+    for notice in suppress.notices(suppressions, ran):
+        where = Location(notice.file, notice.line, notice.end_line)
+        made = _finding(notice.rule_id, notice.message, where, notice.address, notice.resource_type,
+                        notice.format, None, filters.severity, notice.detail)
+        findings.extend(suppress.apply([(made, None)], config_only, {}))
+        units.append(notice.file)  # anchored at the suppression's file
+    findings = [replace(f, repo_path=repo.relative(f.file), anchor=repo.relative(u)) for f, u in zip(findings, units)]
+    focus = focus_of(paths)
+    if focus is not None:
+        findings = [f for f, u in zip(findings, units) if focus.covers(f.file, u)]
+    units_read = {repo.relative(r.unit) for r in model.resources()}
+    if filters.write_baseline:
+        baselines.write(filters.write_baseline, findings)
+        accepted = baselines.load(filters.write_baseline)
+    if accepted is not None:
+        findings, report.baseline = baselines.apply(
+            findings, accepted, filters.write_baseline or filters.baseline or "", ran, units_read,
+            written=bool(filters.write_baseline),
+        )
+    findings.sort(key=Finding.sort_key)
+    report.findings = findings
+    report.rules_run = tuple(sorted(ran))
+    report.checked = _checked(model, repo, focus)
     report.queues = len(model.queues)
     report.keys = len(model.keys)
-    report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
+    report.errors = sorted(
+        (replace(e, repo_path=repo.relative(e.file)) for e in report.errors),
+        key=lambda e: (e.file, e.line or 0, e.message),
+    )
     return report
+
+
+# Which families judge which kind of resource (JUnit testcases).
+_FAMILIES = (("queues", ("SQG1", "SQG4", "SQG5")), ("keys", ("SQG2", "SQG3")), ("key_policies", ("SQG2",)), ("unread_modules", ("SQG1",)))
+
+
+def _checked(model: Model, repo: RepoPaths, focus) -> list[Checked]:
+    out = []
+    for kind, families in _FAMILIES:
+        for resource in getattr(model, kind):
+            where = resource.location
+            if focus is not None and not focus.covers(where.file, resource.unit):
+                continue
+            out.append(
+                Checked(resource.address, resource.resource_type, resource.format.value, where.file,
+                        max(where.line, 1), families, repo.relative(where.file))
+            )
+    out.sort(key=lambda c: (c.file, c.line, c.address))
+    return out

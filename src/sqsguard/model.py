@@ -262,6 +262,18 @@ class EncryptionChoice:
     sse_conflict: bool = False
 
 
+@dataclass(frozen=True)
+class IgnoreEntry:
+    """A suppression written into a resource's own metadata (CloudFormation and CDK
+    `Metadata: {sqsguard: {ignore: [{id, reason}]}}`). `problem` says why an entry that is not
+    well formed cannot suppress anything ("" when it is fine)."""
+
+    ids: tuple[str, ...]
+    reason: str
+    location: Location
+    problem: str = ""
+
+
 @dataclass
 class Resource:
     """What every model object shares: where it is and how a user names it."""
@@ -274,6 +286,8 @@ class Resource:
     construct_path: str | None = None
     # Attribute names as the format spells them, for messages ("KmsMasterKeyId").
     names: dict[str, str] = field(default_factory=dict)
+    # Suppressions in the resource's metadata (comments are read by the filter stage).
+    ignores: tuple[IgnoreEntry, ...] = ()
 
     def attr_name(self, key: str) -> str:
         return self.names.get(key, key)
@@ -351,6 +365,15 @@ class Model:
     unit_accounts: dict[str, str] = field(default_factory=dict)
     # Facts rules derive from the linked model and share within one run (key-policy analyses).
     derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def resources(self) -> Iterator[Resource]:
+        """Every model object a finding can attach to, in a stable order."""
+        yield from self.queues
+        yield from self.keys
+        yield from self.key_policies
+        yield from self.aliases
+        yield from self.unread_modules
+        yield from self.others
 
     def extend(self, other: "Model") -> None:
         self.queues.extend(other.queues)

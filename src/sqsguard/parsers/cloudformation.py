@@ -12,6 +12,7 @@ from ..model import (
     Alias,
     Attr,
     Format,
+    IgnoreEntry,
     Key,
     Location,
     Model,
@@ -109,6 +110,7 @@ def build_model(
             location=Location(file, start, end),
             unit=unit,
             construct_path=_construct_path(logical_id, resource, construct_paths),
+            ignores=metadata_ignores(resource, file, start),
         )
         attrs = _AttrReader(props, resolver, file, start, end)
         if rtype == QUEUE:
@@ -202,6 +204,38 @@ def clean_construct_path(path: str) -> str:
     if path.endswith("/Resource"):
         path = path[: -len("/Resource")]
     return path
+
+
+def metadata_ignores(resource: dict, file: str, line: int) -> tuple[IgnoreEntry, ...]:
+    """`Metadata: {sqsguard: {ignore: [{id: SQG102, reason: ...}]}}` on a resource. An entry may
+    be a mapping (`id` a string, comma-separated ids, or a list) or a bare id string (no
+    reason). Entries that are not well formed are kept with the problem, so it is reported."""
+    metadata = resource.get("Metadata")
+    if not isinstance(metadata, dict) or "sqsguard" not in metadata:
+        return ()
+    where = Location(file, *_span(metadata, "sqsguard")) if isinstance(metadata, Node) else Location(file, line, line)
+    block = metadata["sqsguard"]
+    entries = block.get("ignore") if isinstance(block, dict) else None
+    if not isinstance(entries, list):
+        return (IgnoreEntry((), "", where, "Metadata sqsguard must be a mapping with an ignore list"),)
+    found = []
+    for index, entry in enumerate(entries):
+        # A mapping entry knows its lines; a bare string is placed at the `sqsguard` key.
+        at = Location(file, entry.line, entry.end_line) if getattr(entry, "line", 0) else where
+        if isinstance(entry, str):
+            ids, reason = entry, ""
+        elif isinstance(entry, dict):
+            ids, reason = entry.get("id", entry.get("ids")), entry.get("reason", "")
+        else:
+            ids, reason = None, ""
+        if isinstance(ids, str):
+            ids = [part for part in ids.replace(" ", ",").split(",") if part]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i.strip() for i in ids):
+            found.append(IgnoreEntry((), "", at, "Metadata sqsguard ignore entry %d has no rule id" % (index + 1)))
+            continue
+        text = reason.strip() if isinstance(reason, str) else ""
+        found.append(IgnoreEntry(tuple(i.strip() for i in ids), text, at))
+    return tuple(found)
 
 
 def _tags(value: Any) -> dict | Unresolved:

@@ -41,8 +41,8 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
             )
             lines.append("      " + finding.message)
             if finding.suppressed:
-                reason = (finding.suppression or {}).get("reason") or "no reason given"
-                lines.append("      suppressed: %s" % reason)
+                record = finding.suppression or {}
+                lines.append("      suppressed (%s): %s" % (record.get("kind", "inline"), record.get("reason") or "no reason given"))
         lines.append("")
     for error in report.errors:
         where = error.file if error.line is None else "%s:%d" % (error.file, error.line)
@@ -60,9 +60,9 @@ def summary(report: Report) -> str:
     text = "%d finding%s" % (total, "" if total == 1 else "s")
     if parts:
         text += " (%s)" % parts
-    suppressed = sum(1 for f in report.findings if f.suppressed)
-    if suppressed:
-        text += ", %d suppressed" % suppressed
+    kinds = report.suppressed_by_kind()
+    if kinds:
+        text += ", %d suppressed (%s)" % (sum(kinds.values()), ", ".join("%d %s" % (n, k) for k, n in kinds.items()))
     text += " in %d file%s scanned: %d queue%s, %d key%s" % (
         report.files_scanned,
         "" if report.files_scanned == 1 else "s",
@@ -73,4 +73,15 @@ def summary(report: Report) -> str:
     )
     if report.errors:
         text += "; %d file%s could not be read" % (len(report.errors), "" if len(report.errors) == 1 else "s")
-    return text + "."
+    text += "."
+    if report.baseline is not None:
+        text += " " + baseline_line(report)
+    return text
+
+
+def baseline_line(report: Report) -> str:
+    b = report.baseline
+    if b.written:
+        return "Baseline %s written: %d finding%s accepted." % (b.path, b.entries, "" if b.entries == 1 else "s")
+    return "Baseline %s: %d new finding%s, %d accepted, %d of its %d entr%s fixed." % (
+        b.path, b.new, "" if b.new == 1 else "s", b.matched, b.fixed, b.entries, "y" if b.entries == 1 else "ies")

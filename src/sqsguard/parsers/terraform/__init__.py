@@ -40,9 +40,9 @@ from .. import ParseOutcome
 from ...discover import Target, display_path
 from ...findings import ScanError
 from ...model import Model
+from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
 
 _RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"", re.M)
-_LOCAL_SOURCE = re.compile(rb'\bsource\s*=\s*"(\.\.?(?:/[^"]*)?)"')
 
 
 def groups(targets: list[Target]) -> list[list[Target]]:
@@ -154,14 +154,9 @@ def add_default_tags(drafts: list, defaults: Any) -> None:
 def _repository_root(directory: str) -> str:
     """The repository a directory belongs to (the nearest ancestor with .git), else the
     directory's parent: where file() may read (`file("${path.module}/../policies/x.json")`)."""
-    current = os.path.abspath(directory)
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return os.path.dirname(os.path.abspath(directory)) or os.path.abspath(directory)
-        current = parent
+    from ...repository import repository_root
+
+    return repository_root(directory) or os.path.dirname(os.path.abspath(directory)) or os.path.abspath(directory)
 
 
 def _relevant(directory: str, loader: Any) -> bool:
@@ -259,6 +254,8 @@ def cli_value(raw: str, declaration: Any) -> Any:
     parsed as an HCL expression for numbers, bools and collection types."""
     from .modules import variable_type
 
+    if not isinstance(raw, str):  # a typed value from the configuration file's `vars`
+        return raw
     kind = (variable_type(declaration) or "string").replace(" ", "")
     if kind in ("string", "any"):
         return raw

@@ -1,0 +1,61 @@
+"""Where a file sits in its repository: the nearest ancestor with `.git`, else the scanned path
+that holds it. Baselines, fingerprints and SARIF use these paths, so they do not depend on the
+working directory or on the path a scan was started from."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=4096)
+def repository_root(path: str) -> str | None:
+    """The nearest directory at or above `path` that holds `.git` (a directory, or a file for
+    worktrees and submodules), or None."""
+    current = os.path.abspath(path)
+    if not os.path.isdir(current):
+        current = os.path.dirname(current)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+class RepoPaths:
+    """Repository-relative posix paths for the files of one scan. `scan_paths` are the paths
+    given on the command line: a file outside any repository is relative to the scanned
+    directory that holds it (a scanned file: its directory)."""
+
+    def __init__(self, scan_paths: list[str]):
+        roots = []
+        for raw in scan_paths:
+            absolute = os.path.abspath(raw)
+            roots.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+        # The deepest scanned directory wins, so nested scan paths give the shortest path.
+        self.scan_roots = sorted(set(roots), key=len, reverse=True)
+        self._cache: dict[str, str] = {}
+
+    def root_of(self, path: str) -> str:
+        absolute = os.path.abspath(path)
+        found = repository_root(absolute)
+        if found is not None:
+            return found
+        for root in self.scan_roots:
+            if absolute == root or absolute.startswith(root.rstrip(os.sep) + os.sep):
+                return root
+        return os.path.dirname(absolute)
+
+    def relative(self, path: str) -> str:
+        """`path` (absolute, or relative to the working directory) relative to its root."""
+        if not path:
+            return ""
+        cached = self._cache.get(path)
+        if cached is None:
+            absolute = os.path.abspath(path)
+            cached = Path(os.path.relpath(absolute, self.root_of(absolute))).as_posix()
+            self._cache[path] = cached
+        return cached
