@@ -70,6 +70,11 @@ def _report_formats() -> list[str]:
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs).")
 @click.option("--show-suppressed", is_flag=True, help="Text output: also list suppressed findings.")
 @click.option(
+    "--sarif-omit-suppressed",
+    is_flag=True,
+    help="SARIF: leave suppressed findings out (GitHub code scanning ignores SARIF suppressions and would open alerts).",
+)
+@click.option(
     "--color",
     "color",
     type=click.Choice(["auto", "always", "never"]),
@@ -94,6 +99,7 @@ def scan(
     trusted_accounts: tuple[str, ...],
     jobs: int | None,
     show_suppressed: bool,
+    sarif_omit_suppressed: bool,
     color: str,
 ) -> None:
     """Scan files and directories (default: the current directory)."""
@@ -148,12 +154,19 @@ def scan(
         sys.exit(EXIT_ERROR)
     if write_baseline:
         click.echo("wrote %d finding%s to the baseline %s" % (report.baseline.entries, "" if report.baseline.entries == 1 else "s", write_baseline), err=True)
-    extras = {"show_suppressed": show_suppressed, "severity_overrides": filters.severity, "link_base": _link_base()}
+    fail_on = settings["fail_on"] or "low"
+    extras = {
+        "show_suppressed": show_suppressed,
+        "severity_overrides": filters.severity,
+        "link_base": _link_base(),
+        "fail_on": fail_on,
+        "include_suppressed": not sarif_omit_suppressed,
+    }
     for index, name in enumerate(formats):
         _emit(report, name, outputs[index] if index < len(outputs) else None, color, extras)
     if "github" in formats and os.environ.get("GITHUB_STEP_SUMMARY"):
         _append_step_summary(report, extras)
-    sys.exit(exit_code(report, settings["fail_on"] or "low"))
+    sys.exit(exit_code(report, fail_on))
 
 
 def _unknown(selectors: list[str]) -> list[str]:
@@ -308,10 +321,10 @@ def config_command(paths: tuple[str, ...], config_file: str | None, fmt: str, re
 def rules(fmt: str) -> None:
     """List the rule catalog: id, slug, severity, title, and whether it is implemented."""
     from .catalog import load_catalog
-    from .rules import implemented
+    from .engine import rules_run
 
     catalog = load_catalog()
-    done = implemented()
+    done = rules_run()
     if fmt == "json":
         import json
 
@@ -350,13 +363,13 @@ def rules_table(entries) -> str:
 def explain(rule: str) -> None:
     """Show a rule's documentation (by id, e.g. SQG103, or slug)."""
     from .catalog import lookup
-    from .rules import implemented
+    from .engine import rules_run
 
     entry = lookup(rule)
     if entry is None:
         click.echo("error: no rule %r; `sqsguard rules` lists them" % rule, err=True)
         sys.exit(EXIT_ERROR)
-    status = "" if entry.id in implemented() else " — not implemented yet"
+    status = "" if entry.id in rules_run() else " — not implemented yet"
     click.echo("%s %s (%s)%s" % (entry.id, entry.slug, entry.severity, status))
     click.echo(entry.title)
     click.echo("")

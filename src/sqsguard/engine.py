@@ -152,7 +152,7 @@ def scan(
     for notice in suppress.notices(suppressions, ran):
         where = Location(notice.file, notice.line, notice.end_line)
         made = _finding(notice.rule_id, notice.message, where, notice.address, notice.resource_type,
-                        notice.format, None, filters.severity, notice.detail)
+                        notice.format, notice.construct_path, filters.severity, notice.detail)
         findings.extend(suppress.apply([(made, None)], config_only, {}))
         units.append(notice.file)  # anchored at the suppression's file
     findings = [replace(f, repo_path=repo.relative(f.file), anchor=repo.relative(u)) for f, u in zip(findings, units)]

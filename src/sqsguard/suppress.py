@@ -48,6 +48,7 @@ class Suppression:
     format: str
     glob: str | None = None  # per_path_ignore: the pattern; config paths are relative to `base`
     base: str = ""
+    construct_path: str | None = None
     problem: str = ""  # why it cannot suppress anything ("" when it is well formed)
     used: bool = False
     rules: tuple[str, ...] = field(default=(), init=False)  # the rule ids the selectors name
@@ -88,6 +89,7 @@ class Notice:
     resource_type: str
     format: str
     detail: str  # tells several suppressions on one resource apart
+    construct_path: str | None = None
 
 
 # --- reading inline comments ------------------------------------------------------------------
@@ -164,7 +166,8 @@ def collect(model: Model, config_entries: Iterable[Suppression] = ()) -> tuple[l
                     places[key] = Suppression(
                         "inline", ids, reason, where.file, number, number, resource.address,
                         resource.resource_type, resource.format.value,
-                        problem="" if ids else "names no rule id (write `sqsguard:ignore SQG102 reason`)",
+                        problem="" if ids else "it names no rule id (write `sqsguard:ignore SQG102 <reason>`)",
+                        construct_path=resource.construct_path,
                     )
                 own.append(places[key])
         for entry in resource.ignores:
@@ -174,6 +177,7 @@ def collect(model: Model, config_entries: Iterable[Suppression] = ()) -> tuple[l
                     "metadata", entry.ids, entry.reason, entry.location.file, entry.location.line,
                     max(entry.location.end_line, entry.location.line), resource.address,
                     resource.resource_type, resource.format.value, problem=entry.problem,
+                    construct_path=resource.construct_path,
                 )
             own.append(places[key])
         if own:
@@ -236,7 +240,7 @@ def notices(suppressions: list[Suppression], rules_run: set[str]) -> list[Notice
                         "The %s suppression of %s %s gives no reason; say why the finding is accepted "
                         "(%s), so that reviewers and auditors can judge it."
                         % (_kind_text(s), s.names, where, _reason_hint(s)),
-                        s.file, s.line, s.end_line, s.address, s.resource_type, s.format, detail,
+                        s.file, s.line, s.end_line, s.address, s.resource_type, s.format, detail, s.construct_path,
                     )
                 )
             continue
@@ -255,7 +259,7 @@ def notices(suppressions: list[Suppression], rules_run: set[str]) -> list[Notice
                 "The %s suppression of %s %s matches no finding: the problem was fixed, or the id or "
                 "the place is wrong; remove or correct it." % (_kind_text(s), s.names, where)
             )
-        out.append(Notice("SQG002", text, s.file, s.line, s.end_line, s.address, s.resource_type, s.format, detail))
+        out.append(Notice("SQG002", text, s.file, s.line, s.end_line, s.address, s.resource_type, s.format, detail, s.construct_path))
     return out
 
 

@@ -217,7 +217,7 @@ def metadata_ignores(resource: dict, file: str, line: int) -> tuple[IgnoreEntry,
     block = metadata["sqsguard"]
     entries = block.get("ignore") if isinstance(block, dict) else None
     if not isinstance(entries, list):
-        return (IgnoreEntry((), "", where, "Metadata sqsguard must be a mapping with an ignore list"),)
+        return (IgnoreEntry((), "", where, "Metadata sqsguard must be a mapping with an ignore list ({ignore: [{id: SQG102, reason: ...}]})"),)
     found = []
     for index, entry in enumerate(entries):
         # A mapping entry knows its lines; a bare string is placed at the `sqsguard` key.
@@ -231,7 +231,7 @@ def metadata_ignores(resource: dict, file: str, line: int) -> tuple[IgnoreEntry,
         if isinstance(ids, str):
             ids = [part for part in ids.replace(" ", ",").split(",") if part]
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i.strip() for i in ids):
-            found.append(IgnoreEntry((), "", at, "Metadata sqsguard ignore entry %d has no rule id" % (index + 1)))
+            found.append(IgnoreEntry((), "", at, "its entry %d has no rule id" % (index + 1)))
             continue
         text = reason.strip() if isinstance(reason, str) else ""
         found.append(IgnoreEntry(tuple(i.strip() for i in ids), text, at))
