@@ -65,3 +65,71 @@ def test_display_paths_are_relative_to_the_working_directory(tmp_path, monkeypat
     targets, _ = discover(["infra"])
     assert [t.display for t in targets] == ["infra/q.yaml"]
     assert os.path.isabs(targets[0].path)
+
+
+# --- files named alone (what a pre-commit hook passes) ------------------------------------------
+
+CHILD = 'variable "key" {\n  type = string\n}\n\nresource "aws_sqs_queue" "this" {\n  kms_master_key_id = var.key\n}\n'
+
+
+def _modules(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "modules" / "queue").mkdir(parents=True)
+    (tmp_path / "modules" / "queue" / "main.tf").write_text(CHILD)
+    (tmp_path / "modules" / "queue" / "outputs.tf").write_text('output "arn" {\n  value = aws_sqs_queue.this.arn\n}\n')
+    for env, key in (("prod", "alias/aws/sqs"), ("dev", "alias/aws/sqs")):
+        (tmp_path / env).mkdir()
+        (tmp_path / env / "main.tf").write_text(
+            'module "q" {\n  source = "../modules/queue"\n  key    = "%s"\n}\n\nresource "aws_sqs_queue" "own" {\n}\n' % key
+        )
+    return tmp_path
+
+
+def test_a_child_module_file_is_read_through_every_caller_and_only_its_findings_are_reported(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    root = _modules(tmp_path)
+    report = scan([str(root / "modules" / "queue" / "main.tf")], Options(), jobs=1)
+    assert sorted((f.rule_id, f.resource, Path(f.file).name) for f in report.findings) == [
+        ("SQG103", "module.q.aws_sqs_queue.this", "main.tf"),
+        ("SQG103", "module.q.aws_sqs_queue.this", "main.tf"),
+    ]
+    assert sorted({Path(f.anchor).name for f in report.findings}) == ["dev", "prod"]  # one per root module
+    # a file of the module with no finding in it reports nothing, but is still read in context
+    assert scan([str(root / "modules" / "queue" / "outputs.tf")], Options(), jobs=1).findings == []
+
+
+def test_a_module_nobody_calls_is_its_own_root(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.tf").write_text(CHILD)
+    report = scan([str(tmp_path / "main.tf")], Options(), jobs=1)
+    assert [(f.rule_id, f.resource) for f in report.findings] == [("SQG104", "aws_sqs_queue.this")]
+
+
+def test_a_tfvars_file_reports_its_root_module(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    root = _modules(tmp_path)
+    (root / "prod" / "terraform.tfvars").write_text("")
+    report = scan([str(root / "prod" / "terraform.tfvars")], Options(), jobs=1)
+    assert sorted((f.rule_id, f.resource) for f in report.findings) == [
+        ("SQG102", "aws_sqs_queue.own"),
+        ("SQG103", "module.q.aws_sqs_queue.this"),
+    ]
+
+
+def test_directories_report_everything_they_reach(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    root = _modules(tmp_path)
+    report = scan([str(root / "prod")], Options(), jobs=1)
+    assert sorted((f.rule_id, f.resource) for f in report.findings) == [
+        ("SQG102", "aws_sqs_queue.own"),
+        ("SQG103", "module.q.aws_sqs_queue.this"),
+    ]

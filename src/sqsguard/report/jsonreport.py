@@ -41,8 +41,15 @@ def to_dict(report: Report) -> dict[str, Any]:
             "queues": report.queues,
             "keys": report.keys,
             "by_severity": report.by_severity(),
+            "suppressed": report.suppressed_by_kind(),
+            **({"baseline": _baseline(report)} if report.baseline is not None else {}),
         },
     }
+
+
+def _baseline(report: Report) -> dict[str, Any]:
+    b = report.baseline
+    return {"file": b.path, "entries": b.entries, "accepted": b.matched, "new": b.new, "fixed": b.fixed, "written": b.written}
 
 
 def render(report: Report, **_: object) -> str:
