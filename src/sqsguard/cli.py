@@ -70,6 +70,11 @@ def _report_formats() -> list[str]:
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs).")
 @click.option("--show-suppressed", is_flag=True, help="Text output: also list suppressed findings.")
 @click.option(
+    "--sarif-category",
+    metavar="NAME",
+    help="SARIF: the run's category (automationDetails.id), so several scans of one commit can be uploaded. Default: sqsguard.",
+)
+@click.option(
     "--sarif-omit-suppressed",
     is_flag=True,
     help="SARIF: leave suppressed findings out (GitHub code scanning ignores SARIF suppressions and would open alerts).",
@@ -99,12 +104,13 @@ def scan(
     trusted_accounts: tuple[str, ...],
     jobs: int | None,
     show_suppressed: bool,
+    sarif_category: str | None,
     sarif_omit_suppressed: bool,
     color: str,
 ) -> None:
     """Scan files and directories (default: the current directory)."""
     from .baseline import BaselineError
-    from .engine import Filters
+    from .engine import Filters, ScanAbort
     from .engine import scan as run_scan
 
     ignores = _split_ids(ignore)
@@ -149,7 +155,7 @@ def scan(
     )
     try:
         report = run_scan(scan_paths, options_from(settings), selectors, ignores, jobs, filters)
-    except BaselineError as exc:
+    except (BaselineError, ScanAbort) as exc:
         click.echo("error: %s" % exc, err=True)
         sys.exit(EXIT_ERROR)
     if write_baseline:
@@ -161,6 +167,7 @@ def scan(
         "link_base": _link_base(),
         "fail_on": fail_on,
         "include_suppressed": not sarif_omit_suppressed,
+        "category": sarif_category,
     }
     for index, name in enumerate(formats):
         _emit(report, name, outputs[index] if index < len(outputs) else None, color, extras)
