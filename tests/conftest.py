@@ -1,4 +1,12 @@
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_addoption(parser):
@@ -13,3 +21,35 @@ def pytest_addoption(parser):
 @pytest.fixture
 def update_snapshots(request):
     return request.config.getoption("--update-snapshots")
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """sqsguard built as a wheel and installed alone in a fresh venv (its dependencies come from
+    the test environment): (work folder, bin folder)."""
+    work = tmp_path_factory.mktemp("wheel")
+    pytest.importorskip("hatchling")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(ROOT)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    wheels = list((work / "dist").glob("sqsguard-*.whl"))
+    assert len(wheels) == 1
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    bindir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+    python = bindir / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheels[0])],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    # Dependencies come from the test environment; sqsguard itself only from the wheel
+    # (a plain path entry: the test environment's own .pth files are not processed).
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    Path(purelib, "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return work, bindir
+
+

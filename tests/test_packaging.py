@@ -1,44 +1,13 @@
-"""The wheel carries the rule catalog: build it, install it in a fresh venv, use it there."""
+"""The wheel carries the rule catalog and the integrations: built and installed in a fresh venv
+(the `installed` fixture, in conftest.py), used there."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    work = tmp_path_factory.mktemp("wheel")
-    pytest.importorskip("hatchling")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(ROOT)],
-        check=True, capture_output=True, text=True, timeout=300,
-    )
-    wheels = list((work / "dist").glob("sqsguard-*.whl"))
-    assert len(wheels) == 1
-    env_dir = work / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    bindir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
-    python = bindir / "python"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheels[0])],
-        check=True, capture_output=True, text=True, timeout=300,
-    )
-    # Dependencies come from the test environment; sqsguard itself only from the wheel
-    # (a plain path entry: the test environment's own .pth files are not processed).
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    Path(purelib, "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return work, bindir
 
 
 def test_wheel_contains_the_catalog(installed):
@@ -50,6 +19,10 @@ def test_wheel_contains_the_catalog(installed):
     assert "sqsguard/_catalog/SQG103-queue-aws-managed-key.md" in names
     assert "sqsguard/_catalog/catalog.schema.json" in names
     assert "sqsguard/report/report-v1.schema.json" in names
+    assert "sqsguard/config.schema.json" in names
+    assert "sqsguard/_checkov_plugin/sqsguard_checkov.py" in names
+    assert "sqsguard/_checkov_plugin/catalog.jsondata" in names
+    assert "sqsguard/_checkov_plugin/__init__.py" in names
 
 
 def test_installed_commands_work_outside_the_checkout(installed):
@@ -65,3 +38,12 @@ def test_installed_commands_work_outside_the_checkout(installed):
     explain = subprocess.run([str(bindir / "sqsguard"), "explain", "SQG103"], cwd=work, capture_output=True, text=True)
     assert explain.returncode == 0, explain.stderr
     assert "## How to fix" in explain.stdout and "alias/aws/sqs" in explain.stdout
+
+
+def test_integration_folders_are_printed_from_the_installation(installed):
+    work, bindir = installed
+    plugin = subprocess.run([str(bindir / "sqsguard"), "checkov-plugin-path"], cwd=work, capture_output=True, text=True)
+    assert plugin.returncode == 0, plugin.stderr
+    folder = Path(plugin.stdout.strip())
+    assert str(work) in str(folder) and folder.name == "_checkov_plugin"
+    assert (folder / "sqsguard_checkov.py").is_file() and (folder / "catalog.jsondata").is_file()

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sqsguard.cli import main
-from sqsguard.engine import Filters, scan
+from sqsguard.engine import scan
 from sqsguard.options import Options
 from sqsguard.suppress import parse_comment
 

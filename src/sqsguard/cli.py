@@ -388,5 +388,31 @@ def explain(rule: str) -> None:
             click.echo("- %s: %s" % (title, url))
 
 
+@main.command("checkov-plugin-path")
+def checkov_plugin_path() -> None:
+    """Print the folder of sqsguard's Checkov external checks (for --external-checks-dir)."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_checkov_plugin", here.parents[1] / "checkov_plugin"):
+        if (candidate / "sqsguard_checkov.py").is_file():
+            click.echo(str(candidate))
+            return
+    click.echo("error: the Checkov plugin is missing from this installation", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@main.command("cfn-lint-rules-path")
+def cfn_lint_rules_path() -> None:
+    """Print the folder of sqsguard's cfn-lint rules (for cfn-lint --append-rules)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent / "cfnlint_rules"
+    if not folder.is_dir():
+        click.echo("error: the cfn-lint rules are missing from this installation", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(str(folder))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

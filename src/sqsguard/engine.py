@@ -105,6 +105,10 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None) -> list
     return [parse_job(job, options) for job in work]
 
 
+class ScanAbort(Exception):
+    """The scan cannot run at all in this environment (one line: the cause and the fix)."""
+
+
 @dataclass
 class Filters:
     """What the filter stage applies after the rules (from the configuration and flags)."""
@@ -134,6 +138,16 @@ def scan(
     filters = filters or Filters()
     accepted = baselines.load(filters.baseline) if filters.baseline else None
     targets, problems = discover(paths, filters.exclude, filters.base)
+    if any(t.kind == "terraform" for t in targets):
+        from .parsers.terraform.hcl import environment_problem
+
+        problem = environment_problem()
+        if problem:
+            raise ScanAbort(
+                "cannot read Terraform: %s. sqsguard and Checkov must not share a Python environment "
+                "(both install a top-level hcl2 package); install sqsguard in its own: "
+                "pipx install sqsguard, or python3 -m venv ~/.sqsguard && ~/.sqsguard/bin/pip install sqsguard" % problem
+            )
     report = Report(tool_version=__version__)
     repo = RepoPaths(paths)
     report.errors.extend(ScanError(p.path, None, p.message) for p in problems)

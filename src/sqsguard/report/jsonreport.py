@@ -36,6 +36,11 @@ def to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "sqsguard", "version": report.tool_version},
         "findings": [finding_to_dict(f) for f in report.findings],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+        "rules_run": list(report.rules_run),
+        "checked": [
+            {"resource": c.address, "resource_type": c.resource_type, "format": c.format, "file": c.file, "line": c.line}
+            for c in report.checked
+        ],
         "summary": {
             "files_scanned": report.files_scanned,
             "queues": report.queues,

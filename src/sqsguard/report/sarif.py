@@ -12,6 +12,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from .. import HOMEPAGE as INFORMATION_URI
 from ..catalog import RuleDoc, load_catalog
 from ..findings import Finding, Report, ScanError
 from .presentation import (
@@ -26,7 +27,6 @@ from .presentation import (
 )
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/sqsguard/sqsguard"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "sqsguard/v1"
 DEFAULT_CATEGORY = "sqsguard/"

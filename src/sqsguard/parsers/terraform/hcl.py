@@ -31,6 +31,25 @@ def _parse_tree(text: str) -> Any:
     return _parser.parse(text + "\n")
 
 
+def environment_problem() -> str | None:
+    """Why the `hcl2` package this process imports is not the python-hcl2 8 sqsguard is built
+    on, or None. Checkov ships its fork (bc-python-hcl2) under the same top-level name; pip
+    installs one over the other without a warning, and every Terraform file then fails."""
+    try:
+        import hcl2
+    except ImportError as exc:
+        return "python-hcl2 is not installed (%s)" % exc
+    version = str(getattr(hcl2, "__version__", "") or "")
+    try:
+        from hcl2.parser import parser  # noqa: F401  (python-hcl2 8's entry point)
+    except ImportError:
+        return "the hcl2 package at %s is version %s, not python-hcl2 8 (Checkov's bc-python-hcl2 installed over it?)" % (
+            hcl2.__file__, version or "unknown")
+    if not version.startswith("8."):
+        return "the hcl2 package at %s is version %s, not python-hcl2 8" % (hcl2.__file__, version or "unknown")
+    return None
+
+
 class HclError(Exception):
     """A file that is not valid HCL: the message and the line where it was found."""
 
