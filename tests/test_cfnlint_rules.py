@@ -60,6 +60,19 @@ Resources:
       KmsMasterKeyIdd: alias/orders
 """
 
+FOR_EACH = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Queues:
+    - Name
+    - [Orders, Payments]
+    - ${Name}Queue:
+        Type: AWS::SQS::Queue
+        Properties:
+          SqsManagedSseEnabled: false
+"""
+
 UNENCRYPTED = """\
 Resources:
   LegacyQueue:
@@ -132,6 +145,8 @@ def scenarios(tmp_path_factory) -> dict[str, Path]:
         "other_suffix": ("stack.cfn", UNENCRYPTED),
         "bad_config": ("bad-config/template.yaml", UNENCRYPTED),
         "configured": ("configured/template.yaml", (FIXTURES / "SQG103" / "bad.yaml").read_text(encoding="utf-8")),
+        "for_each": ("for-each.yaml", FOR_EACH),
+        "excluded": ("excluded/template.yaml", UNENCRYPTED),
     }
     paths = {}
     for name, (relative, text) in files.items():
@@ -143,6 +158,7 @@ def scenarios(tmp_path_factory) -> dict[str, Path]:
     (base / "configured" / ".sqsguard.yaml").write_text(
         "ignore:\n  - id: SQG103\n    reason: the AWS-managed key is accepted in this demo stack\n", encoding="utf-8"
     )
+    (base / "excluded" / ".sqsguard.yaml").write_text("exclude: [template.yaml]\n", encoding="utf-8")
     latin = base / "latin1.yaml"
     latin.write_bytes(UNENCRYPTED.encode() + b"      QueueName: caf\xe9\n")
     paths["not_utf8"] = latin
@@ -198,9 +214,11 @@ def test_a_resource_metadata_directive_suppresses_a_sqsguard_rule(batch, scenari
     assert "OtherQueue" in got[0][2]
 
 
-def test_ignore_checks_on_the_command_line(batch) -> None:
+def test_ignore_checks_on_the_command_line() -> None:
+    """Also the documented spelling: `--append-rules=PATH` (the option takes one or more values,
+    so a separate `--append-rules PATH template.yaml` would take the template for a rules path)."""
     fixture = FIXTURES / "SQG103" / "bad.yaml"
-    matches, _ = cfn_lint("--append-rules", str(FOLDER), "--ignore-checks", "W9103", "--", str(fixture))
+    matches, _ = cfn_lint("--append-rules=%s" % FOLDER, "--ignore-checks=W9103", str(fixture))
     got = ours(matches)
     assert got == [m for m in expected(fixture) if m[0] != "W9103"]
     assert {rule for rule, _, _ in got} == {"W9204", "W9302"}
@@ -233,6 +251,18 @@ def test_cfn_lint_parameters_reach_sqsguard() -> None:
     assert got == expected(fixture, parameters={"QueueKey": key})
     assert not [m for m in got if m[0] == "W9103" and "ParameterQueue" in m[2]]
     assert len([m for m in got if m[0] == "W9103"]) == 5
+
+
+def test_several_parameter_files_say_which_set_gives_a_finding(tmp_path) -> None:
+    fixture = FIXTURES / "SQG103" / "bad.yaml"
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    for name, value in (("customer-key.json", key), ("aws-key.json", "alias/aws/sqs")):
+        (tmp_path / name).write_text(json.dumps([{"ParameterKey": "QueueKey", "ParameterValue": value}]), encoding="utf-8")
+    matches, _ = cfn_lint("--append-rules", str(FOLDER), "--parameter-files", "customer-key.json", "aws-key.json", "--", str(fixture), cwd=tmp_path)
+    parameter_queue = [m for m in ours(matches) if m[0] == "W9103" and "ParameterQueue" in m[2]]
+    # cfn-lint checks the template with the parameter files, and then once more with defaults.
+    assert [m[1] for m in parameter_queue] == [32, 32]
+    assert any(m[2].endswith("(with the parameters of aws-key.json) [sqsguard SQG103]") for m in parameter_queue)
 
 
 # --- what sqsguard cannot check is reported, never passed -------------------------------------
@@ -268,6 +298,16 @@ def test_the_sqsguard_configuration_applies(batch, scenarios) -> None:
     assert "W9103" in {rule for rule, _, _ in expected(path)}  # without the configuration
     assert "W9103" not in {rule for rule, _, _ in got}  # accepted there, so not a cfn-lint match
     assert {rule for rule, _, _ in got} == {"W9204", "W9302"}
+
+
+def test_a_template_sqsguard_finds_nothing_to_read_in_is_reported(batch, scenarios) -> None:
+    problems = _problem(batch[0], scenarios["for_each"])
+    assert len(problems) == 1 and "did not read this file as a template" in problems[0]
+
+
+def test_a_template_the_configuration_excludes_is_not_checked_and_not_reported(batch, scenarios) -> None:
+    assert expected(scenarios["excluded"]) != []  # without its configuration
+    assert ours(batch[0], scenarios["excluded"]) == []
 
 
 def test_an_internal_error_is_one_match_not_a_traceback() -> None:

@@ -42,7 +42,7 @@ def decide(queue: Queue, refs: References) -> tuple[EncryptionChoice, ...]:
     choices = []
     for assignment in assignments(sse, key):
         choice = _decide_one(queue, choose(sse, assignment), choose(key, assignment), refs)
-        choices.append(replace(choice, when=describe_assignment(assignment)))
+        choices.append(replace(choice, when=describe_assignment(assignment), assignment=dict(assignment)))
     return tuple(choices)
 
 

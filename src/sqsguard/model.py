@@ -8,9 +8,8 @@ set") or one of the small value types below for what static reading cannot fully
 from __future__ import annotations
 
 import enum
-import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 # Symbolic values. A CloudFormation pseudo parameter and Terraform's data.aws_caller_identity
@@ -47,11 +46,15 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class Conditional:
-    """One of two values, chosen at deploy time (`Fn::If`, `a ? b : c`)."""
+    """One of two values, chosen at deploy time (`Fn::If`, `a ? b : c`).
+
+    `space`, when the format knows how its conditions relate (CloudFormation: formulas over
+    parameters), says which combinations of conditions can happen at all; see `assignments`."""
 
     condition: str
     if_true: Any
     if_false: Any
+    space: Any = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,10 @@ def concat(parts: list) -> Any:
     """
     for i, part in enumerate(parts):
         if isinstance(part, Conditional):
-            return Conditional(
-                part.condition,
-                concat(parts[:i] + [part.if_true] + parts[i + 1 :]),
-                concat(parts[:i] + [part.if_false] + parts[i + 1 :]),
+            return replace(
+                part,
+                if_true=concat(parts[:i] + [part.if_true] + parts[i + 1 :]),
+                if_false=concat(parts[:i] + [part.if_false] + parts[i + 1 :]),
             )
     merged: list = []
     for part in parts:
@@ -137,32 +140,6 @@ def _append(merged: list, part: Any) -> None:
 
 # --- choices: Fn::If / a ? b : c -------------------------------------------------------------
 
-MAX_CONDITIONS = 8
-
-
-def conditions_in(*values: Any) -> list[str]:
-    """Condition names used anywhere in the values, in first-seen order."""
-    seen: list[str] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, Conditional):
-            if v.condition not in seen:
-                seen.append(v.condition)
-            walk(v.if_true)
-            walk(v.if_false)
-        elif isinstance(v, Concat):
-            for p in v.parts:
-                walk(p)
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    for value in values:
-        walk(value)
-    return seen
 
 
 def choose(value: Any, assignment: dict[str, bool]) -> Any:
@@ -196,23 +173,95 @@ def _copy_marks(src: Any, dst: Any) -> None:
             setattr(dst, attr, getattr(src, attr))
 
 
-def assignments(*values: Any) -> Iterator[dict[str, bool]]:
-    """Every combination of the conditions the values use (correlated by name).
+class Assignment(dict):
+    """Truth values of the conditions that decide some values. `implied` holds the conditions
+    whose value the others force (`IsB: !Not [!Condition IsA]`): they are not a choice, so
+    descriptions leave them out."""
 
-    Only the first MAX_CONDITIONS conditions are enumerated; `choose` leaves any further
-    `Conditional` in place, and the deciders then treat it as a value they cannot know
-    (unverifiable, never a pass).
-    """
-    names = conditions_in(*values)
-    if len(names) > MAX_CONDITIONS:
-        names = names[:MAX_CONDITIONS]
-    for combo in itertools.product((True, False), repeat=len(names)):
-        yield dict(zip(names, combo))
+    implied: frozenset = frozenset()
+
+
+MAX_BRANCHES = 256  # combinations enumerated per set of values, at most
+
+
+def _first_open(value: Any) -> Conditional | None:
+    """The first Conditional left in a value (depth first)."""
+    if isinstance(value, Conditional):
+        return value
+    if isinstance(value, Concat):
+        items: Any = value.parts
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _first_open(item)
+        if found is not None:
+            return found
+    return None
+
+
+def assignments(*values: Any, given: dict[str, bool] | None = None) -> Iterator[Assignment]:
+    """The combinations of deploy-time conditions that decide the values, each naming only the
+    conditions on its path through the choices: in `!If [A, x, !If [B, y, z]]`, B is asked
+    only when A is false. Combinations the conditions' own logic rules out (a `Conditional`'s
+    `space`) are never produced, and a condition the others force is marked implied.
+
+    At most MAX_BRANCHES combinations; past that, `choose` leaves the remaining Conditionals
+    in place and the deciders treat them as values they cannot know (never a pass).
+
+    `given`: conditions already decided (the branch a queue uses a key on); the combinations
+    extend it, and only those consistent with it are produced."""
+    done: list[Assignment] = []
+    pending = [Assignment(given or {})]
+    spaces: dict[str, Any] = {}
+    while pending:
+        current = pending.pop()
+        open_choice = None
+        for value in values:
+            open_choice = _first_open(choose(value, current))
+            if open_choice is not None:
+                break
+        if open_choice is None or len(done) + len(pending) + 2 > MAX_BRANCHES:
+            done.append(_mark_implied(current, spaces))
+            continue
+        space = open_choice.space
+        spaces[open_choice.condition] = space
+        branches = []
+        for taken in (True, False):
+            trial = {**current, open_choice.condition: taken}
+            if space is None or space.feasible(trial):
+                branches.append(taken)
+        if not branches:  # the logic cannot tell (should not happen): keep both, honestly
+            branches = [True, False]
+        for taken in reversed(branches):
+            following = Assignment({**current, open_choice.condition: taken})
+            following.implied = current.implied | ({open_choice.condition} if len(branches) == 1 else set())
+            pending.append(following)
+    yield from done
+
+
+def _mark_implied(assignment: Assignment, spaces: dict[str, Any]) -> Assignment:
+    """Conditions the rest of the assignment forces (IsSns false when IsS3 is true and both test
+    one parameter) are implied: the description names the others only."""
+    implied = set(assignment.implied)
+    for name, taken in assignment.items():
+        space = spaces.get(name)
+        if name in implied or space is None:
+            continue
+        others = {n: t for n, t in assignment.items() if n != name and n not in implied}
+        if not space.feasible({**others, name: not taken}):
+            implied.add(name)
+    assignment.implied = frozenset(implied)
+    return assignment
 
 
 def describe_assignment(assignment: dict[str, bool]) -> str:
+    implied = getattr(assignment, "implied", frozenset())
     return ", ".join(
-        "%s is %s" % (name, "true" if taken else "false") for name, taken in assignment.items()
+        "%s is %s" % (name, "true" if taken else "false") for name, taken in assignment.items() if name not in implied
     )
 
 
@@ -259,6 +308,7 @@ class EncryptionChoice:
     external: bool = False  # a customer key named literally, outside the scanned code
     reason: str = ""  # for UNRESOLVED: why it cannot be known
     when: str = ""  # the conditions under which this choice holds ("" = always)
+    assignment: dict = field(default_factory=dict, compare=False, hash=False)  # the same, as values
     sse_conflict: bool = False
 
 

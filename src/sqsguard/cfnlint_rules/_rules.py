@@ -45,7 +45,7 @@ class _SqsguardRule(CloudFormationLintRule):
                 continue
             path, location = _location.place(cfn, finding.resource, finding.line, finding.end_line, outcome.lines)
             extra = {"location": location} if location is not None else {}
-            matches.append(RuleMatch(path, message, **extra))
+            matches.append(RuleMatch(path, "%s [sqsguard %s]" % (message, finding.rule_id), **extra))
         return matches
 
 

@@ -33,7 +33,8 @@ STDIN_PROBLEM = (
 @dataclass(frozen=True)
 class Outcome:
     """What sqsguard says about one template: its unsuppressed findings in that file (each with
-    the message cfn-lint shows), or why it could not check it."""
+    its message, which says which parameter sets give it when cfn-lint has several), or why it
+    could not check it."""
 
     findings: tuple[tuple[Any, str], ...] = ()  # (sqsguard Finding, message)
     problem: str | None = None
@@ -96,23 +97,22 @@ def _parameter_text(value: Any) -> str:
 
 
 def _scan(filename: str, raw: bytes, parameter_sets: list[tuple[str, dict[str, str]]]) -> Outcome:
-    from ..discover import DOCUMENT_SUFFIXES, DOCUMENT_TOKENS
+    from ..discover import DOCUMENT_SUFFIXES, worth_reading
 
     if not filename.endswith(DOCUMENT_SUFFIXES):
-        if any(token in raw for token in DOCUMENT_TOKENS):
+        if worth_reading(raw):
             return Outcome(
                 problem="sqsguard reads templates named *%s and did not check %s: rename it, or run `sqsguard scan` on a copy"
                 % (", *".join(DOCUMENT_SUFFIXES), os.path.basename(filename))
             )
         return Outcome()  # no SQS queue or KMS key in it: nothing for sqsguard to check
-    runs = [_scan_once(filename, values) for _, values in parameter_sets] if parameter_sets else [_scan_once(filename, None)]
-    for outcome in runs:
-        if outcome.problem is not None:
-            return outcome
+    if not parameter_sets:
+        return _scan_once(filename, raw, None)
+    runs = [_scan_once(filename, raw, values) for _, values in parameter_sets]
     if len(runs) == 1:
         return runs[0]
-    # Several parameter sets (cfn-lint checks the template once with each): every finding once,
-    # saying which sets give it when not all do.
+    # Several parameter sets (cfn-lint checks the template once with all of them): every finding
+    # once, saying which sets give it when not all do.
     merged: dict[tuple, tuple[Any, list[str]]] = {}
     for (source, _), outcome in zip(parameter_sets, runs):
         for finding, message in outcome.findings:
@@ -123,10 +123,13 @@ def _scan(filename: str, raw: bytes, parameter_sets: list[tuple[str, dict[str, s
         if len(sources) < len(runs):
             message = "%s (with the parameters of %s)" % (message, ", ".join(sources))
         findings.append((finding, message))
-    return Outcome(tuple(findings))
+    problem = next((o for o in runs if o.problem is not None), None)
+    if problem is None:
+        return Outcome(tuple(findings))
+    return Outcome(tuple(findings), problem.problem, problem.problem_line)
 
 
-def _scan_once(filename: str, parameters: dict[str, str] | None) -> Outcome:
+def _scan_once(filename: str, raw: bytes, parameters: dict[str, str] | None) -> Outcome:
     """`sqsguard scan FILE` with its configuration, in process; cfn-lint's parameter values win
     over the configuration's, as `--parameter` does."""
     from .. import engine
@@ -151,25 +154,41 @@ def _scan_once(filename: str, parameters: dict[str, str] | None) -> Outcome:
         report = engine.scan([filename], options_from(settings), settings["select"] or [], (), jobs=1, filters=filters)
     except BaselineError as exc:
         return Outcome(problem="sqsguard cannot use its baseline: %s" % exc)
-    if report.errors:
-        return _errors(filename, report.errors)
     here = os.path.abspath(filename)
-    findings = tuple(
-        (f, "%s [sqsguard %s]" % (f.message, f.rule_id)) for f in report.active if os.path.abspath(f.file) == here
-    )
+    findings = tuple((f, f.message) for f in report.active if os.path.abspath(f.file) == here)
+    if report.errors:  # this template, or a file it needs (a nested stack's child template)
+        problem, line = _errors(here, report.errors)
+        return Outcome(findings, problem, line)
+    if report.files_scanned == 0 and _unread(filename, raw, filters):
+        return Outcome(
+            problem="sqsguard did not read this file as a template: it names SQS or KMS resource types, but sqsguard "
+            "found no Resources mapping of typed resources in it (a Fn::ForEach of resources, for example), so no "
+            "sqsguard rule checked it"
+        )
     return Outcome(findings)
 
 
-def _errors(filename: str, errors: list) -> Outcome:
-    here = os.path.abspath(filename)
+def _unread(filename: str, raw: bytes, filters: Any) -> bool:
+    """A file that could hold queues or keys, that the configuration does not exclude, and that
+    the scan still did not read."""
+    from ..discover import discover, worth_reading
+
+    if not worth_reading(raw):
+        return False
+    targets, _ = discover([filename], filters.exclude, filters.base)
+    return bool(targets)
+
+
+def _errors(here: str, errors: list) -> tuple[str, int]:
+    """One message for every error of the scan, and the line to show it at."""
     parts = []
     line = None
     for error in errors:
         mine = os.path.abspath(error.file) == here
-        if mine and line is None and error.line:
-            line = error.line
-        where = "" if mine else "%s%s: " % (error.file, ":%d" % error.line if error.line else "")
-        if mine and error.line:
-            where = "line %d: " % error.line
+        if mine:
+            line = line or error.line
+            where = "line %d: " % error.line if error.line else ""
+        else:
+            where = "%s%s: " % (error.file, ":%d" % error.line if error.line else "")
         parts.append(where + error.message)
-    return Outcome(problem="sqsguard could not check this template: %s" % "; ".join(parts), problem_line=line or 1)
+    return "sqsguard could not check this template: %s" % "; ".join(parts), line or 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from ..model import Concat, Conditional, ResourceRef, Unresolved, concat
@@ -85,6 +86,9 @@ class Resolver:
             self.parameters[name] = self._parameter(name, spec, parameter_values or {})
         conditions = template.get("Conditions") if isinstance(template, dict) else None
         self.conditions = conditions if isinstance(conditions, dict) else {}
+        from .conditions import ConditionSpace
+
+        self.space = ConditionSpace(self.conditions, params, parameter_values or {}, self.resolve)
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -157,6 +161,7 @@ class Resolver:
                     arg[0],
                     self._branch(arg[0], True, arg[1], depth),
                     self._branch(arg[0], False, arg[2], depth),
+                    self.space,
                 )
             return Unresolved(expr, "malformed Fn::If")
         if key == "Fn::Select":
@@ -362,7 +367,7 @@ def _keep_marks(src: Any, dst: Any) -> None:
 def _lift(value: Any, fn: Any) -> Any:
     """Apply fn to a value, through any Conditional around it."""
     if isinstance(value, Conditional):
-        return Conditional(value.condition, _lift(value.if_true, fn), _lift(value.if_false, fn))
+        return replace(value, if_true=_lift(value.if_true, fn), if_false=_lift(value.if_false, fn))
     return fn(value)
 
 

@@ -25,33 +25,32 @@ def _text(value: Any) -> str | None:
     return render(value).strip()
 
 
-def _is_symmetric(key: Key) -> bool:
-    specs = {_text(v) for v, _ in _variants(key.key_spec)}
-    usages = {_text(v) for v, _ in _variants(key.key_usage)}
-    return specs <= {None, SYMMETRIC} and usages <= {None, ENCRYPT_DECRYPT}
-
-
 def _when(when: str) -> str:
     return " when %s" % when if when else ""
 
 
 @rule("SQG301")
 def key_rotation_disabled(model: Model, options: Options) -> Iterator[Hit]:
+    """Judged per combination of deploy-time conditions, with the key spec and usage of that
+    same combination: only symmetric encryption keys rotate automatically."""
     for key in model.keys:
-        if not _is_symmetric(key):
-            continue  # only symmetric encryption keys rotate automatically
         name = key.attr_name("rotation")
-        for value, when in _variants(key.rotation):
-            if isinstance(value, Unresolved):
+        values = [a.value if a is not None else None for a in (key.rotation, key.key_spec, key.key_usage)]
+        for assignment in assignments(*values):
+            rotation, spec, usage = (choose(v, assignment) for v in values)
+            if (_text(spec) or SYMMETRIC).upper() != SYMMETRIC or (_text(usage) or ENCRYPT_DECRYPT).upper() != ENCRYPT_DECRYPT:
+                continue  # asymmetric or HMAC on this branch: such keys do not rotate automatically
+            if isinstance(rotation, Unresolved):
                 continue
-            if value is None:
+            when = describe_assignment(assignment)
+            if rotation is None:
                 yield Hit(
                     key,
                     "Key %s does not rotate its key material: %s is not set and rotation is off by "
                     "default%s — set %s to true." % (key.address, name, _when(when), name),
                 )
                 break
-            if str(value).strip().lower() == "false":
+            if str(render(rotation)).strip().lower() == "false":
                 yield Hit(
                     key,
                     "Key %s does not rotate its key material (%s: %s)%s — set it to true."
@@ -126,32 +125,45 @@ def key_shared_across_tenants(model: Model, options: Options) -> Iterator[Hit]:
                 break
 
 
+def _unusable(key: Key, given: dict) -> tuple[str, Any] | None:
+    """Why the key cannot serve SQS on some branch consistent with `given` (the conditions under
+    which a queue uses it), or None."""
+    attrs = (key.key_spec, key.key_usage, key.enabled)
+    values = [a.value if a is not None else None for a in attrs]
+    for assignment in assignments(*values, given=given):
+        spec, usage, enabled = (choose(v, assignment) for v in values)
+        when = _when(describe_assignment(assignment))
+        for attr, value, good in ((key.key_spec, spec, SYMMETRIC), (key.key_usage, usage, ENCRYPT_DECRYPT)):
+            text = _text(value)
+            if text is not None and text.upper() != good:
+                return "%s is %s (SQS needs %s)%s" % (attr.name, text, good, when), attr.location
+        if enabled is not None and str(render(enabled)).strip().lower() == "false":
+            return "the key is disabled (%s: %s)%s" % (key.enabled.name, key.enabled.text, when), key.enabled.location
+    return None
+
+
 @rule("SQG304")
 def key_unusable_for_sqs(model: Model, options: Options) -> Iterator[Hit]:
-    using = queues_by_key(model)
+    """Only on branches where a queue uses the key: a key that is asymmetric exactly when no
+    queue uses it is not a problem."""
     for key in model.keys:
-        queues = using.get((key.unit, key.address), [])
-        if not queues:
+        uses = [
+            (queue, choice)
+            for queue in model.queues
+            for choice in queue.choices
+            if (choice.key_unit, choice.key_address) == (key.unit, key.address)
+        ]
+        if not uses:
             continue  # a signing or HMAC key no queue uses is not an SQS problem
-        users = ", ".join(sorted(q.address for q in queues))
-        problem = None
-        for attr, good in ((key.key_spec, SYMMETRIC), (key.key_usage, ENCRYPT_DECRYPT)):
-            for value, when in _variants(attr):
-                text = _text(value)
-                if text is not None and text.upper() != good:
-                    problem = ("%s is %s (SQS needs %s)%s" % (attr.name, text, good, _when(when)), attr.location)
-                    break
-            if problem:
+        users = ", ".join(sorted({q.address for q, _ in uses}))
+        count = len({q.address for q, _ in uses})
+        for _, choice in uses:
+            problem = _unusable(key, choice.assignment)
+            if problem is not None:
+                yield Hit(
+                    key,
+                    "Key %s cannot encrypt SQS messages: %s; queue%s %s will fail to send and receive — use "
+                    "an enabled symmetric ENCRYPT_DECRYPT key." % (key.address, problem[0], "" if count == 1 else "s", users),
+                    problem[1],
+                )
                 break
-        if problem is None:
-            for value, when in _variants(key.enabled):
-                if value is not None and str(render(value)).strip().lower() == "false":
-                    problem = ("the key is disabled (%s: %s)%s" % (key.enabled.name, key.enabled.text, _when(when)), key.enabled.location)
-                    break
-        if problem is not None:
-            yield Hit(
-                key,
-                "Key %s cannot encrypt SQS messages: %s; queue%s %s will fail to send and receive — use "
-                "an enabled symmetric ENCRYPT_DECRYPT key." % (key.address, problem[0], "" if len(queues) == 1 else "s", users),
-                problem[1],
-            )
