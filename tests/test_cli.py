@@ -222,3 +222,12 @@ def test_selecting_an_unimplemented_rule_says_it_was_not_checked():
         pytest.skip("every rule is implemented")
     result = CliRunner().invoke(main, ["scan", str(CFN / "SQG101" / "good.yaml"), "--select", pending[0]])
     assert "%s is not implemented" % pending[0] in result.output  # CliRunner mixes stderr in
+
+
+def test_help_lists_every_command_with_a_complete_summary():
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:", 1)[1]
+    assert "..." not in commands
+    for name in ("scan", "rules", "explain", "config", "checkov-plugin-path", "cfn-lint-rules-path"):
+        assert "\n  %s " % name in commands

@@ -41,7 +41,7 @@ def _report_formats() -> list[str]:
     return list(FORMATS)
 
 
-@main.command()
+@main.command(short_help="Scan files and directories.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
@@ -297,7 +297,7 @@ def exit_code(report: Report, fail_on: str) -> int:
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
-@main.command("config")
+@main.command("config", short_help="Show the effective configuration.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -323,7 +323,7 @@ def config_command(paths: tuple[str, ...], config_file: str | None, fmt: str, re
         click.echo("%-*s  %s  (%s)" % (width, key, json.dumps(value), settings.sources.get(key, "default")))
 
 
-@main.command()
+@main.command(short_help="List the rule catalog.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 def rules(fmt: str) -> None:
     """List the rule catalog: id, slug, severity, title, and whether it is implemented."""
@@ -365,7 +365,7 @@ def rules_table(entries) -> str:
     return "\n".join(lines) + "\n"
 
 
-@main.command()
+@main.command(short_help="Show a rule's documentation and fixes.")
 @click.argument("rule")
 def explain(rule: str) -> None:
     """Show a rule's documentation (by id, e.g. SQG103, or slug)."""
@@ -388,7 +388,7 @@ def explain(rule: str) -> None:
             click.echo("- %s: %s" % (title, url))
 
 
-@main.command("checkov-plugin-path")
+@main.command("checkov-plugin-path", short_help="Print the Checkov plugin folder.")
 def checkov_plugin_path() -> None:
     """Print the folder of sqsguard's Checkov external checks (for --external-checks-dir)."""
     from pathlib import Path
@@ -402,9 +402,9 @@ def checkov_plugin_path() -> None:
     sys.exit(EXIT_ERROR)
 
 
-@main.command("cfn-lint-rules-path")
+@main.command("cfn-lint-rules-path", short_help="Print the cfn-lint rules folder.")
 def cfn_lint_rules_path() -> None:
-    """Print the folder of sqsguard's cfn-lint rules (for cfn-lint --append-rules)."""
+    """Print the folder of sqsguard's cfn-lint rules: cfn-lint --append-rules="$(sqsguard cfn-lint-rules-path)" T.yaml"""
     from pathlib import Path
 
     folder = Path(__file__).resolve().parent / "cfnlint_rules"
