@@ -77,6 +77,26 @@ class Concat:
     parts: tuple
 
 
+# Attributes known only after deployment that are never empty: identifiers, ARNs, names
+# (Terraform `arn`, `id`, `key_id`; CloudFormation `Arn`, `KeyId`, `QueueUrl`). Guards such as
+# `x != "" ? x : null`, `length(x) > 0` or `!Not [!Equals [!Ref KeyArn, ""]]` are true for them.
+NON_EMPTY_ATTRIBUTES = frozenset(
+    ("arn", "id", "key_id", "keyid", "name", "url", "target_key_arn", "target_key_id", "alias_arn",
+     "key_arn", "queue_arn", "queue_url", "queueurl", "queuename", "aliasname")
+)
+
+
+def known_non_empty(value: Any) -> bool:
+    """A value not known statically that is certainly a non-empty string: an identifier of a
+    resource in the code (a CloudFormation `Ref` of a resource is its physical id), or text
+    with a literal part."""
+    if isinstance(value, ResourceRef):
+        return value.attribute is None or value.attribute.lower() in NON_EMPTY_ATTRIBUTES
+    if isinstance(value, Concat):
+        return any((isinstance(p, str) and p) or known_non_empty(p) for p in value.parts)
+    return False
+
+
 def render(value: Any) -> str:
     """Text of a value as a user would recognise it (known text kept, the rest as `${expr}`)."""
     if value is None:

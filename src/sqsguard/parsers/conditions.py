@@ -19,6 +19,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
+from ..model import known_non_empty
+
 MAX_VALUATIONS = 4096
 OTHER = object()  # "a value none of the formulas compares with"
 
@@ -85,6 +87,8 @@ class ConditionSpace:
         given = self._given.get(name)
         if isinstance(given, (str, int, float)) and not isinstance(given, bool):
             return [str(given)]
+        if known_non_empty(given):  # a nested stack given `!GetAtt Key.Arn`: never ""
+            return sorted(v for v in self._literals.get(name, set()) if v != "") + [OTHER]
         spec = self._parameters.get(name)
         allowed = spec.get("AllowedValues") if isinstance(spec, dict) else None
         if isinstance(allowed, list) and allowed and all(isinstance(v, (str, int, float)) for v in allowed):

@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ..model import Concat, Conditional, ResourceRef, Unresolved, concat
+from ..model import Concat, Conditional, ResourceRef, Unresolved, concat, known_non_empty
 from .documents import Node, NodeList
 
 PSEUDO = {
@@ -215,6 +215,8 @@ class Resolver:
             left, right = (self.resolve(a) for a in arg)
             if isinstance(left, (str, int, float, bool)) and isinstance(right, (str, int, float, bool)):
                 return str(left) == str(right)
+            if (left == "" and known_non_empty(right)) or (right == "" and known_non_empty(left)):
+                return False  # a resource's identifier is never empty
             return None
         if key == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
             inner = self._truth(arg[0], seen)

@@ -36,10 +36,10 @@ import os
 import re
 from typing import Any
 
-from .. import ParseOutcome
 from ...discover import Target, display_path
 from ...findings import ScanError
 from ...model import Model
+from .. import ParseOutcome
 from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
 
 _RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"", re.M)

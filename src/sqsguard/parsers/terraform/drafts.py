@@ -14,7 +14,6 @@ from typing import Any
 from ...model import Conditional, Location
 from .values import freeze
 
-
 # --- drafts -----------------------------------------------------------------------------------
 
 

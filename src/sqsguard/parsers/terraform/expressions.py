@@ -19,13 +19,21 @@ import json
 import re
 from typing import Any, Protocol
 
-from ...model import Concat, Conditional, ResourceRef, Unresolved, render
+from ...model import (
+    Concat,
+    Conditional,
+    ResourceRef,
+    Unresolved,
+    known_non_empty,
+    render,
+)
 from ..documents import Node, NodeList
 from . import functions
 from .hcl import HclError, Segment, name_of, parse_expression, subtrees
 from .values import (
     EvalError,
     JsonDoc,
+    KnownPositive,
     is_known,
     join_text,
     lift,
@@ -325,6 +333,9 @@ class Evaluator:
             if not is_known(a) or not is_known(b):
                 if isinstance(a, ResourceRef) and isinstance(b, ResourceRef) and a == b:
                     return op == "=="
+                for x, y in ((a, b), (b, a)):
+                    if (y == "" and known_non_empty(x)) or (isinstance(x, KnownPositive) and _is_number(y) and _number(y) < 1):
+                        return op == "!="  # an identifier is never "", a non-empty length never 0
                 return Unresolved(text, "compares a value that is not known statically")
             equal = _equal(a, b)
             return equal if op == "==" else not equal
@@ -678,6 +689,9 @@ def _number(value: Any) -> Any:
 
 
 def _arith(op: str, a: Any, b: Any, text: str) -> Any:
+    decided = _positive_comparison(op, a, b)
+    if decided is not None:
+        return decided
     if not is_known(a) or not is_known(b):
         return Unresolved(text, "arithmetic on a value that is not known statically")
     x, y = _number(a), _number(b)
@@ -705,6 +719,29 @@ def _arith(op: str, a: Any, b: Any, text: str) -> Any:
     if op == ">=":
         return x >= y
     raise EvalError("unknown operator %s" % op)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _positive_comparison(op: str, a: Any, b: Any) -> bool | None:
+    """`length(x) > 0` and its spellings, where x is certainly non-empty (length at least 1)."""
+    if op not in ("<", ">", "<=", ">="):
+        return None
+    if isinstance(b, KnownPositive) and _is_number(a):
+        a, b, op = b, a, {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+    if not (isinstance(a, KnownPositive) and _is_number(b)):
+        return None
+    if op == ">" and b < 1:
+        return True
+    if op == ">=" and b <= 1:
+        return True
+    if op == "<" and b <= 1:
+        return False
+    if op == "<=" and b < 1:
+        return False
+    return None
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -14,11 +14,12 @@ import os
 import re
 from typing import Any, Callable
 
-from ...model import Concat, ResourceRef, Unresolved, render
+from ...model import Concat, ResourceRef, Unresolved, known_non_empty, render
 from ..documents import Node, NodeList
 from .values import (
     EvalError,
     JsonDoc,
+    KnownPositive,
     first_unknown,
     freeze,
     is_known,
@@ -177,6 +178,8 @@ def _merge(args: list, ev: Any, text: str, seg: Any) -> Any:
 def _length(args: list, ev: Any, text: str, seg: Any) -> Any:
     _arity(args, 1)
     value = args[0]
+    if known_non_empty(value):
+        return KnownPositive(text, "the length of %s is known only after apply (but not 0)" % render(value))
     if isinstance(value, _OPAQUE):
         raise _Unknown(_reason(value))
     if isinstance(value, (list, dict, str)):

@@ -29,7 +29,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...model import OWN_ACCOUNT, PARTITION, REGION, Conditional, Location, ResourceRef, Unresolved, render
+from ...model import (
+    OWN_ACCOUNT,
+    PARTITION,
+    REGION,
+    Conditional,
+    Location,
+    ResourceRef,
+    Unresolved,
+    render,
+)
 from ..documents import Node, NodeList
 from .drafts import Draft, DraftAttr
 from .policies import documents, merge_statements

@@ -61,6 +61,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class KnownPositive(Unresolved):
+    """The length of a value that is certainly non-empty: unknown, but at least 1."""
+
+
 def is_opaque(value: Any) -> bool:
     return isinstance(value, OPAQUE)
 
