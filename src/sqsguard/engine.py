@@ -69,7 +69,7 @@ def _finding(rule_id: str, message: str, where: Location, address: str, resource
     entry = load_catalog()[rule_id]
     return Finding(
         rule_id=rule_id,
-        message=message,
+        message=" ".join(message.split()),  # one line, whatever expressions it quotes
         file=where.file,
         line=max(where.line, 1),
         end_line=max(where.end_line, where.line, 1),

@@ -110,7 +110,8 @@ def render(value: Any) -> str:
     if isinstance(value, ResourceRef):
         return "${%s}" % value.expr
     if isinstance(value, Unresolved):
-        return "${%s}" % value.expr
+        expr = value.expr[5:] if value.expr.startswith("!Ref ") else value.expr  # ${Param} as !Sub writes it
+        return "${%s}" % expr
     if isinstance(value, Concat):
         return "".join(render(p) for p in value.parts)
     if isinstance(value, Conditional):

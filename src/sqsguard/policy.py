@@ -132,6 +132,9 @@ class Statement:
     location: Location | None
     unknown_actions: tuple[str, ...] = ()
     has_resource: bool = True
+    # Expressions in the statement that cannot be read statically (a parameter or variable
+    # without a value inside a principal, an action or a condition), as written.
+    unreadable: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -299,7 +302,26 @@ def _statement(index: int, node: dict, context: Context, file: str) -> Statement
         location=_location(node, file),
         unknown_actions=tuple(unknown),
         has_resource="Resource" in node or "NotResource" in node,
+        unreadable=tuple(dict.fromkeys(_unreadable(node))),
     )
+
+
+def _unreadable(value: Any) -> Iterable[str]:
+    """The values static reading could not know, anywhere in a statement."""
+    if isinstance(value, Unresolved):
+        yield "%s (%s)" % (render(value), value.reason)
+    elif isinstance(value, Concat):
+        unknown = [p for p in value.parts if isinstance(p, Unresolved)]
+        if unknown:
+            yield "%s (%s)" % (render(value), unknown[0].reason)
+    elif isinstance(value, Conditional):
+        yield render(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _unreadable(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _unreadable(item)
 
 
 def normalise_arn(text: str) -> str:

@@ -118,12 +118,16 @@ def key_policy_cross_account(model: Model, options: Options) -> Iterator[Hit]:
         for grant in analysis.grants:
             foreign = _foreign_accounts(grant, context)
             if foreign:
+                root = (
+                    " (the one finding for this root: a root delegates to that account's IAM, so SQG203 "
+                    "and SQG207 do not repeat it)" if grant.principal.kind == "root" else ""
+                )
                 return grant, (
                     "%s: %s allows %s to %s in account %s, which is not this key's account or a trusted "
                     "account, and no condition (kms:ViaService with kms:CallerAccount, aws:SourceArn) "
-                    "narrows it — add such a condition, or list the account in trusted_accounts (or "
+                    "narrows it%s — add such a condition, or list the account in trusted_accounts (or "
                     "own_accounts if it is this key's account)"
-                    % (_name(key), grant.statement.label, summarize(grant.actions), grant.principal.text, ", ".join(foreign))
+                    % (_name(key), grant.statement.label, summarize(grant.actions), grant.principal.text, ", ".join(foreign), root)
                 )
         return None
 
@@ -137,8 +141,8 @@ def key_policy_admin_and_use(model: Model, options: Options) -> Iterator[Hit]:
         use: dict[str, set[str]] = {}
         first: dict[str, Grant] = {}
         for grant in analysis.grants:
-            if grant.principal.kind == "root":
-                continue  # an account root is delegation to that account's IAM (SQG202 judges foreign ones)
+            if grant.principal.kind in ("root", "unknown"):
+                continue  # a root is delegation to that account's IAM (SQG202 judges foreign ones); an unknown principal is SQG208's
             pid = principal_id(grant.principal)
             first.setdefault(pid, grant)
             admin.setdefault(pid, set()).update(administration(grant))
@@ -236,8 +240,8 @@ def key_policy_grant_unrestricted(model: Model, options: Options) -> Iterator[Hi
         context = context_for(key, model, options)
         users = {principal_id(g.principal) for g in analysis.grants if crypto(g)}
         for grant in analysis.grants:
-            if "CreateGrant" not in grant.actions or grant.principal.kind == "root":
-                continue  # an account root is delegation to that account's IAM (SQG202 judges foreign ones)
+            if "CreateGrant" not in grant.actions or grant.principal.kind in ("root", "unknown"):
+                continue  # a root is delegation to that account's IAM (SQG202 judges foreign ones); an unknown principal is SQG208's
             if grant.scope.grant_for_aws or grant.scope.via_service:
                 continue
             principal = grant.principal
@@ -259,3 +263,45 @@ def key_policy_grant_unrestricted(model: Model, options: Options) -> Iterator[Hi
 
     yield from _first(model, options, find)
 
+
+
+@rule("SQG208")
+def key_policy_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
+    """Once per key: the first expression of its policy that cannot be read statically, and how
+    many statements it leaves unjudged (the other rules stay silent about those)."""
+    for key in model.keys:
+        for analysis in analyses(key, model, options):
+            if analysis.unresolved is not None:
+                what = analysis.unresolved
+                expr = _brief(what.expr)
+                yield Hit(
+                    policy_owner(key),
+                    "%s: the key policy cannot be read statically (%s: %s; %s)%s, so no key-policy rule "
+                    "could judge it — %s." % (_name(key), key.policy.name if key.policy else "policy", expr, what.reason, _when(analysis), _HINT),
+                    _where(key),
+                )
+                break
+            unreadable = [st for st in analysis.statements if st.unreadable]
+            if analysis.unknown_statements or unreadable:
+                count = len(unreadable) + len(analysis.unknown_statements)
+                if unreadable:
+                    first = unreadable[0]
+                    where, expr = first.location, "%s names %s, which" % (first.label, _brief(first.unreadable[0], 240))
+                else:
+                    where, expr = _where(key), "the statement %s" % analysis.unknown_statements[0]
+                yield Hit(
+                    policy_owner(key),
+                    "%s: %s cannot be read statically, so %d statement%s of the key policy cannot be "
+                    "judged (who it names, what it allows) and the key-policy verdicts for this key are "
+                    "incomplete%s." % (_name(key), expr, count, "" if count == 1 else "s", _when(analysis)),
+                    where,
+                )
+                break
+
+
+def _brief(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_HINT = "pass the value (--parameter or --var, or the configuration's parameters/vars) or scan the code that defines it"
