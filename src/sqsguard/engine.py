@@ -11,7 +11,7 @@ from .catalog import RuleDoc, load_catalog, matches, rules_matching
 from .discover import Target, discover
 from .findings import Checked, Finding, Report, ScanError
 from .link import link
-from .model import Location, Model, Resource
+from .model import Format, Location, Model, Resource
 from .options import Options
 from .parsers import ParseOutcome, jobs_for, parse_job
 from .repository import RepoPaths
@@ -54,9 +54,13 @@ def run_rules(
                 continue  # one finding per rule per resource
             seen.add(identity)
             where = hit.location or resource.location
+            message = hit.message
+            if resource.format is Format.TERRAFORM and _outside_root(resource):
+                # a child module's block: say which caller, for a module several roots call
+                message = message.rstrip() + " Reached from the root module %s." % _shown_unit(resource.unit)
             found.append(
                 (
-                    _finding(rule_id, hit.message, where, resource.address, resource.resource_type,
+                    _finding(rule_id, message, where, resource.address, resource.resource_type,
                              resource.format.value, resource.construct_path, severity),
                     resource,
                 )
@@ -82,6 +86,18 @@ def _finding(rule_id: str, message: str, where: Location, address: str, resource
         title=entry.title,
         detail=detail,
     )
+
+
+def _outside_root(resource: Resource) -> bool:
+    """A Terraform block in a child module's directory, not in the root module's own files."""
+    unit = os.path.abspath(resource.unit or ".")
+    root = unit if os.path.isdir(unit) else os.path.dirname(unit)
+    where = os.path.abspath(resource.location.file)
+    return resource.address.startswith("module.") and os.path.dirname(where) != root
+
+
+def _shown_unit(unit: str) -> str:
+    return "in the working directory" if unit in (".", "") else unit
 
 
 def rules_run(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> set[str]:
@@ -169,7 +185,10 @@ def scan(
                         notice.format, notice.construct_path, filters.severity, notice.detail)
         findings.extend(suppress.apply([(made, None)], config_only, {}))
         units.append(notice.file)  # anchored at the suppression's file
-    findings = [replace(f, repo_path=repo.relative(f.file), anchor=repo.relative(u)) for f, u in zip(findings, units)]
+    findings = [
+        replace(f, repo_path=repo.relative(f.file), anchor=repo.relative(u), root=repo.relative(u) if f.format == "terraform" else None)
+        for f, u in zip(findings, units)
+    ]
     focus = focus_of(paths)
     if focus is not None:
         findings = [f for f, u in zip(findings, units) if focus.covers(f.file, u)]

@@ -29,6 +29,7 @@ class Finding:
     repo_path: str = ""  # the file relative to its repository root (posix), for SARIF and links
     anchor: str = ""  # the scan unit relative to the repository root: root module, template, stack
     detail: str = ""  # what else tells two findings of one rule on one resource apart
+    root: str | None = None  # Terraform: the root module the finding was reached from (repository-relative)
 
     @property
     def fingerprint(self) -> str:

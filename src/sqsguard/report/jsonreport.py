@@ -24,6 +24,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "resource_type": finding.resource_type,
         "format": finding.format,
         "construct_path": finding.construct_path,
+        "root": finding.root,
         "fingerprint": finding.fingerprint,
         "suppressed": finding.suppressed,
         "suppression": finding.suppression,

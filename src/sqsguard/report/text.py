@@ -28,6 +28,8 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
             where = finding.resource
             if finding.construct_path:
                 where += " (%s)" % finding.construct_path
+            if finding.root and finding.resource.startswith("module."):
+                where += " [root %s]" % finding.root  # a module several roots may call
             lines.append(
                 "  %s:%d: %s %s %s  %s"
                 % (
