@@ -297,6 +297,9 @@ class Attr:
     value: Any
     text: str
     location: Location
+    # Where the value was set when that is not here: a module input, a tfvars file, a
+    # variable's or parameter's default ("prod/main.tf:12", "the default of parameter KeyArn").
+    origin: str = ""
 
 
 class Encryption(str, enum.Enum):

@@ -174,7 +174,7 @@ class _AttrReader:
             return None
         raw = self.props[name]
         first, last = _span(self.props, name)
-        return Attr(name, self.resolver.resolve(raw), show(raw), Location(self.file, first, last))
+        return Attr(name, self.resolver.resolve(raw), show(raw), Location(self.file, first, last), self.resolver.origin(raw, self.file))
 
     def value(self, name: str) -> Any:
         if name not in self.props:

@@ -81,6 +81,8 @@ class Resolver:
         mappings = template.get("Mappings") if isinstance(template, dict) else None
         self.mappings = mappings if isinstance(mappings, dict) else {}
         params = template.get("Parameters") if isinstance(template, dict) else None
+        self._specs = params if isinstance(params, dict) else {}
+        self._given = parameter_values or {}
         self.parameters: dict[str, Any] = {}
         for name, spec in (params or {}).items() if isinstance(params, dict) else ():
             self.parameters[name] = self._parameter(name, spec, parameter_values or {})
@@ -118,6 +120,22 @@ class Resolver:
             if isinstance(value, str):
                 return [item.strip() for item in value.split(",")]
         return value
+
+    def origin(self, node: Any, file: str) -> str:
+        """Where the value of `!Ref Parameter` was set: --parameter, or the parameter's Default."""
+        if not (isinstance(node, dict) and list(node) == ["Ref"] and node["Ref"] in self._specs):
+            return ""
+        name = node["Ref"]
+        if name in self._given:
+            given = self._given[name]
+            return "--parameter %s" % name if isinstance(given, str) else "the parent stack's value for %s" % name
+        spec = self._specs[name]
+        if isinstance(spec, dict) and str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
+            return ""  # the Default names an SSM parameter, not the value
+        if isinstance(spec, dict) and "Default" in spec:
+            line = spec.span("Default")[0] if hasattr(spec, "span") else 0
+            return "the Default of parameter %s%s" % (name, " at line %d" % line if line else "")
+        return ""
 
     # -- evaluation --------------------------------------------------------------------------
 

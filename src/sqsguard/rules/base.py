@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ..model import Location, Model, Resource
+from ..model import Attr, Location, Model, Resource
 from ..options import Options
 
 RuleFunction = Callable[[Model, Options], Iterable["Hit"]]
@@ -18,6 +18,11 @@ class Hit:
     resource: Resource
     message: str
     location: Location | None = None  # the attribute or statement; default: the resource
+
+
+def set_by(attr: Attr | None) -> str:
+    """", set by prod/main.tf:12" when the value of a setting was set somewhere else."""
+    return ", set by %s" % attr.origin if attr is not None and attr.origin else ""
 
 
 def rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:

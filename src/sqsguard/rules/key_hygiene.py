@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from ..model import Attr, Key, Model, Queue, Unresolved, assignments, choose, describe_assignment, render
 from ..options import Options
-from .base import Hit, rule
+from .base import Hit, rule, set_by
 
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
@@ -53,8 +53,8 @@ def key_rotation_disabled(model: Model, options: Options) -> Iterator[Hit]:
             if str(render(rotation)).strip().lower() == "false":
                 yield Hit(
                     key,
-                    "Key %s does not rotate its key material (%s: %s)%s — set it to true."
-                    % (key.address, name, key.rotation.text, _when(when)),
+                    "Key %s does not rotate its key material (%s: %s%s)%s — set it to true."
+                    % (key.address, name, key.rotation.text, set_by(key.rotation), _when(when)),
                     key.rotation.location,
                 )
                 break
@@ -136,9 +136,9 @@ def _unusable(key: Key, given: dict) -> tuple[str, Any] | None:
         for attr, value, good in ((key.key_spec, spec, SYMMETRIC), (key.key_usage, usage, ENCRYPT_DECRYPT)):
             text = _text(value)
             if text is not None and text.upper() != good:
-                return "%s is %s (SQS needs %s)%s" % (attr.name, text, good, when), attr.location
+                return "%s is %s%s (SQS needs %s)%s" % (attr.name, text, set_by(attr), good, when), attr.location
         if enabled is not None and str(render(enabled)).strip().lower() == "false":
-            return "the key is disabled (%s: %s)%s" % (key.enabled.name, key.enabled.text, when), key.enabled.location
+            return "the key is disabled (%s: %s%s)%s" % (key.enabled.name, key.enabled.text, set_by(key.enabled), when), key.enabled.location
     return None
 
 

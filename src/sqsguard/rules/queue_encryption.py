@@ -11,7 +11,7 @@ from typing import Iterator
 
 from ..model import Attr, Encryption, EncryptionChoice, Location, Model, Queue
 from ..options import Options
-from .base import Hit, rule
+from .base import Hit, rule, set_by
 
 
 def _when(choice: EncryptionChoice) -> str:
@@ -27,8 +27,8 @@ def _written(attr: Attr | None, resolved: str | None) -> str:
     if attr is None:
         return resolved or ""
     if resolved and resolved != attr.text:
-        return "%s: %s, which resolves to %s" % (attr.name, attr.text, resolved)
-    return "%s: %s" % (attr.name, attr.text)
+        return "%s: %s, which resolves to %s%s" % (attr.name, attr.text, resolved, set_by(attr))
+    return "%s: %s%s" % (attr.name, attr.text, set_by(attr))
 
 
 def _judged(model: Model, mode: Encryption) -> Iterator[tuple[Queue, EncryptionChoice]]:

@@ -194,11 +194,24 @@ def _units(module: Any) -> list[tuple[str, Any]]:
 # --- root module variables --------------------------------------------------------------------
 
 
+class RootValues(dict):
+    """A root module's variable values, and where each was set (`origins`: "prod.tfvars:3")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origins: dict[str, str] = {}
+
+    def take(self, values: dict[str, Any], origin: Any) -> None:
+        for name, value in values.items():
+            self[name] = value
+            self.origins[name] = origin(name) if callable(origin) else origin
+
+
 def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
     """Values for a root module's variables, by Terraform's precedence (later wins):
     terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, --var-file in order,
     --var."""
-    values: dict[str, Any] = {}
+    values = RootValues()
     directory = module.dir
     files = []
     for name in ("terraform.tfvars", "terraform.tfvars.json"):
@@ -213,7 +226,8 @@ def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
         os.path.join(directory, n) for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json"))
     )
     for path in files:
-        values.update(read_tfvars(path, loader))
+        read = read_tfvars(path, loader)
+        values.take(read, getattr(read, "origins", {}).get)
     for path in getattr(options, "var_files", ()) or ():
         absolute = os.path.abspath(path)
         if not os.path.isfile(absolute):
@@ -222,9 +236,10 @@ def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
                 loader.errors.append(error)
             continue
         loader.allow(os.path.dirname(absolute))
-        values.update(read_tfvars(absolute, loader))
+        read = read_tfvars(absolute, loader)
+        values.take(read, getattr(read, "origins", {}).get)
     for name, raw in (getattr(options, "variables", {}) or {}).items():
-        values[name] = cli_value(raw, module.variables.get(name))
+        values.take({name: cli_value(raw, module.variables.get(name))}, "--var %s (or the configuration's vars)" % name)
     return values
 
 
@@ -241,12 +256,17 @@ def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
             if error not in loader.errors:
                 loader.errors.append(error)
             return {}
-        return data if isinstance(data, dict) else {}
+        found = RootValues()
+        found.take(data if isinstance(data, dict) else {}, display_path(path))
+        return found
     parsed = loader.parse(path, keep=None)
     if parsed is None:
         return {}
     evaluator = Evaluator(LiteralContext())
-    return {name: evaluator.evaluate(attr.expr, attr.seg) for name, attr in parsed.attributes.items()}
+    found = RootValues()
+    for name, attr in parsed.attributes.items():
+        found.take({name: evaluator.evaluate(attr.expr, attr.seg)}, "%s:%d" % (attr.seg.file, attr.line))
+    return found
 
 
 def cli_value(raw: str, declaration: Any) -> Any:

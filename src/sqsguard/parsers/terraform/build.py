@@ -146,7 +146,7 @@ def _attr(attrs: dict[str, DraftAttr], name: str, shown: str | None = None) -> A
     attr = attrs.get(name)
     if attr is None or _all_null(attr.value):
         return None
-    return Attr(shown or name, strip_json(attr.value), attr.text, attr.location)
+    return Attr(shown or name, strip_json(attr.value), attr.text, attr.location, attr.origin)
 
 
 def _policy_attr(attrs: dict[str, DraftAttr], name: str) -> Attr | None:

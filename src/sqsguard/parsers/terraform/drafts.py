@@ -22,6 +22,7 @@ class DraftAttr:
     value: Any
     text: str
     location: Location
+    origin: str = ""  # where a `var.x` got its value (see Instance.origin_of)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +150,9 @@ class Module:
                 elif kind == "provider":
                     module.providers.append(block)
         return module
+
+
+_VAR_ONLY = re.compile(r"^var\.([A-Za-z_][A-Za-z0-9_-]*)$")
 
 
 class Loader:
@@ -283,6 +287,7 @@ class Instance:
         self.root = root or self
         self.root_values = root_values if root_values is not None else {}
         self.inputs = inputs
+        self._origins: dict[str, str] = {}
         self.chain = chain + (module.dir,)
         self.module_path = module_path  # the module call names from the root: ("a", "b")
         self._installed: dict[str, str] | None = None
@@ -316,9 +321,12 @@ class Instance:
         if self.is_root:
             if name in self.root_values:
                 value = self.root_values[name]
+                self._origins[name] = getattr(self.root_values, "origins", {}).get(name, "")
         elif name in self.inputs:
             attr, parent_ev = self.inputs[name]
             value = parent_ev.evaluate(attr.expr, attr.seg)
+            parent = getattr(parent_ev.ctx, "origin_of", None)
+            self._origins[name] = (parent(attr.seg.text_of(attr.expr)) if parent else "") or "%s:%d" % (attr.seg.file, attr.line)
         nullable = True
         if declaration is not None and "nullable" in declaration.attributes:
             n = declaration.attributes["nullable"]
@@ -327,6 +335,7 @@ class Instance:
             if declaration is not None and "default" in declaration.attributes:
                 default = declaration.attributes["default"]
                 value = Evaluator(LiteralContext()).evaluate(default.expr, default.seg)
+                self._origins[name] = "the default of variable %s, %s:%d" % (name, default.seg.file, default.line)
             elif declaration is None and value is MISSING:
                 return Unresolved(text, "variable %s is not declared in %s" % (name, self.module.display))
             elif value is MISSING:
@@ -340,6 +349,14 @@ class Instance:
         if declaration is not None:
             value = _convert(value, declaration)
         return value
+
+    def origin_of(self, text: str) -> str:
+        """Where the value of an expression that is just `var.NAME` was set, or ""."""
+        match = _VAR_ONLY.match(text.strip())
+        if match is None:
+            return ""
+        self.variable(match.group(1), text)
+        return self._origins.get(match.group(1), "")
 
     def local(self, name: str, text: str) -> Any:
         if name in self._locals:
@@ -677,7 +694,9 @@ class Instance:
             if name in META_ARGUMENTS or (names is not None and name not in names):
                 continue
             value = ev.evaluate(attr.expr, attr.seg)
-            attrs[name] = DraftAttr(value, attr.seg.text_of(attr.expr, 200), Location(file, attr.line, attr.end_line))
+            text = attr.seg.text_of(attr.expr, 200)
+            origin = ev.ctx.origin_of(text) if hasattr(ev.ctx, "origin_of") else ""
+            attrs[name] = DraftAttr(value, text, Location(file, attr.line, attr.end_line), origin)
         if names is None:  # a resource kept whole: nested blocks become lists of objects
             from .policies import expand
 
