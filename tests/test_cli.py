@@ -133,7 +133,7 @@ def test_unparseable_file_is_reported_and_the_rest_is_scanned(tmp_path):
 def test_missing_path_exits_2_with_a_message(tmp_path):
     result = run("scan", str(tmp_path / "missing"), str(CFN / "SQG101" / "good.yaml"))
     assert result.exit_code == 2
-    assert "missing: no such file or directory" in result.output
+    assert "missing: path does not exist" in result.output
 
 
 def test_unrelated_files_are_skipped_silently(tmp_path):

@@ -50,8 +50,15 @@ def test_whole_corpus_scans_without_crashing():
     report = scan([str(CORPUS)], Options(), jobs=1)
     assert report.files_scanned > 100
     assert report.queues > 100
-    # Files the corpus holds on purpose as broken would show here; none are expected.
-    assert [(e.file, e.message) for e in report.errors] == []
+    # The corpus holds parts of repositories: a local module or a policy file they use may not
+    # have come along, and that is reported as the error it is. Nothing else may fail.
+    missing = [
+        e for e in report.errors
+        if ("the source directory" in e.message and e.message.endswith(("does not exist", "holds no .tf files")))
+        or "does not exist (looked in" in e.message
+    ]
+    assert [(e.file, e.message) for e in report.errors if e not in missing] == []
+    assert all(e.line for e in missing)
 
 
 @pytest.mark.parametrize("path", _templates(), ids=lambda p: str(p.relative_to(CORPUS)))

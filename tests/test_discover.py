@@ -25,7 +25,7 @@ def test_skips_vcs_dependency_and_tool_folders(tmp_path):
 
 def test_missing_path_is_a_problem_not_a_crash(tmp_path):
     targets, problems = discover([str(tmp_path / "nope"), str(tmp_path)])
-    assert [p.message for p in problems] == ["no such file or directory"]
+    assert [p.message for p in problems] == ["path does not exist"]
 
 
 def test_cloud_assembly_is_one_target_and_its_templates_are_not_read_twice():

@@ -392,7 +392,7 @@ def test_github_scan_errors():
     lines = render("github", hand_report()).splitlines()
     assert "::error file=broken/bad.yaml,line=3,title=sqsguard scan error::mapping values are not allowed here" in lines
     assert "::error file=broken/empty.tf,title=sqsguard scan error::not valid HCL" in lines
-    assert lines[-1].endswith("2 files could not be read.")
+    assert lines[-1].endswith("2 errors.")
 
 
 def test_github_clean_report_is_just_the_summary():
@@ -524,7 +524,7 @@ def test_markdown_verdict_with_baseline_and_fail_on():
 def test_markdown_verdict_with_errors_only():
     report = Report(errors=[ScanError("bad.yaml", 2, "oops")])
     text = render("markdown", report)
-    assert text.splitlines()[0] == "### ❌ sqsguard: no findings; 1 file could not be read"
+    assert text.splitlines()[0] == "### ❌ sqsguard: no findings; 1 error"
     assert "- `bad.yaml:2`: oops" in text
 
 
@@ -571,11 +571,11 @@ def test_markdown_links_when_link_base_given():
 def test_markdown_sections(real_with_suppressions):
     report = hand_report()
     text = render("markdown", report)
-    assert text.splitlines()[0] == "### ❌ sqsguard: 7 findings (1 critical, 1 high, 2 medium, 1 low, 2 info); 2 files could not be read"
+    assert text.splitlines()[0] == "### ❌ sqsguard: 7 findings (1 critical, 1 high, 2 medium, 1 low, 2 info); 2 errors"
     assert "| critical | high | medium | low | info |" in text
     assert "| 1 | 1 | 2 | 1 | 2 |" in text
     assert "3 suppressed (1 config, 1 inline, 1 metadata) · 1 baselined" in text
-    assert "**2 files could not be read**" in text
+    assert "**2 errors**" in text
     assert "<details><summary>4 suppressed findings (not counted)</summary>\n\n| Location |" in text
     suppressed_rows = table_rows(text, "| Location | Rule | Resource | Suppressed by | Reason |")
     assert {row[3] for row in suppressed_rows} == {"inline", "metadata", "config", "baseline"}

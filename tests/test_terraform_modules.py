@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqsguard.model import Conditional, Encryption, ResourceRef, Unresolved
 from test_terraform_support import key, queue, read, write_tree
 
@@ -190,7 +192,7 @@ def test_module_for_each(tmp_path):
     assert q.encryption.when == 'module.q: each.key == "a" is true'
 
 
-def test_a_missing_local_module_that_may_hold_queues_is_reported_unread(tmp_path):
+def test_a_missing_local_module_is_an_error_once_not_an_unread_module(tmp_path):
     write_tree(
         tmp_path,
         {
@@ -205,8 +207,10 @@ def test_a_missing_local_module_that_may_hold_queues_is_reported_unread(tmp_path
         },
     )
     outcome = read(tmp_path)
-    assert [(m.address, m.source) for m in outcome.model.unread_modules] == [
-        ("module.queue", "./modules/sqs-queue (no .tf files at modules/sqs-queue)")
+    assert outcome.model.unread_modules == []
+    assert [(Path(e.file).name, e.line, e.message) for e in outcome.errors] == [
+        ("main.tf", 2, "module queue: the source directory modules/sqs-queue does not exist"),
+        ("main.tf", 5, "module bucket: the source directory modules/bucket does not exist"),
     ]
 
 

@@ -141,7 +141,7 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
     for raw in paths:
         path = os.path.abspath(raw)
         if not os.path.exists(path):
-            problems.append(Problem(raw, "no such file or directory"))
+            problems.append(Problem(raw, "path does not exist"))
             continue
         if excluded(path):
             continue

@@ -95,7 +95,7 @@ def classify_key(value: Any, unit: str, refs: References, depth: int = 0) -> Enc
     if depth > 8:
         return _unresolved(text, "the reference is circular")
     if isinstance(value, Unresolved):
-        return _unresolved(value.expr, value.reason)
+        return replace(_unresolved(value.expr, value.reason), reported=value.reported)
     if isinstance(value, ResourceRef):
         return _from_resource(value, refs.resolve(value), text, unit, refs, depth)
     if isinstance(value, Concat):

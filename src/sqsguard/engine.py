@@ -208,7 +208,7 @@ def scan(
     report.queues = len(model.queues)
     report.keys = len(model.keys)
     report.errors = sorted(
-        (replace(e, repo_path=repo.relative(e.file)) for e in report.errors),
+        {replace(e, repo_path=repo.relative(e.file)) for e in report.errors},  # one per place, however many jobs met it
         key=lambda e: (e.file, e.line or 0, e.message),
     )
     return report

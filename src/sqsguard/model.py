@@ -42,6 +42,9 @@ class Unresolved:
 
     expr: str
     reason: str
+    # Already reported as an error of the scan (a file() of a file that does not exist): the
+    # rules that would say "cannot verify" stay silent, so it is said once.
+    reported: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ class EncryptionChoice:
     key_unit: str | None = None
     external: bool = False  # a customer key named literally, outside the scanned code
     reason: str = ""  # for UNRESOLVED: why it cannot be known
+    reported: bool = False  # for UNRESOLVED: already an error of the scan (say it once)
     when: str = ""  # the conditions under which this choice holds ("" = always)
     assignment: dict = field(default_factory=dict, compare=False, hash=False)  # the same, as values
     sse_conflict: bool = False
@@ -418,6 +422,7 @@ class UnreadModule(Resource):
     """A module call whose source sqsguard does not read (a remote module it has no model of)."""
 
     source: str = ""
+    managed_key_inputs: tuple[str, ...] = ()  # its inputs that are alias/aws/sqs, as written
 
 
 @dataclass

@@ -309,7 +309,8 @@ def _statement(index: int, node: dict, context: Context, file: str) -> Statement
 def _unreadable(value: Any) -> Iterable[str]:
     """The values static reading could not know, anywhere in a statement."""
     if isinstance(value, Unresolved):
-        yield "%s (%s)" % (render(value), value.reason)
+        if not value.reported:  # an error of the scan already
+            yield "%s (%s)" % (render(value), value.reason)
     elif isinstance(value, Concat):
         unknown = [p for p in value.parts if isinstance(p, Unresolved)]
         if unknown:

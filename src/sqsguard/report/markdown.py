@@ -49,7 +49,7 @@ def verdict(report: Report, fail_on: str | None = None) -> str:
     else:
         text = "no %ss" % noun
     if report.errors:
-        text += "; %s could not be read" % plural(len(report.errors), "file")
+        text += "; %s" % plural(len(report.errors), "error")
     failing = bool(report.errors) or any(fails(f, fail_on) for f in active)
     icon = "❌" if failing else ("⚠️" if active else "✅")
     return "%s sqsguard: %s" % (icon, text)
@@ -149,7 +149,7 @@ def baseline_line(report: Report) -> str:
 
 
 def errors_list(report: Report) -> str:
-    lines = ["**%s could not be read** (the scan is incomplete):" % plural(len(report.errors), "file"), ""]
+    lines = ["**%s** (the scan is incomplete):" % plural(len(report.errors), "error"), ""]
     for error in report.errors:
         where = shown_path(error) or "?"
         if error.line:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from itertools import groupby
 
 from ..findings import SEVERITIES, Report
@@ -28,7 +29,7 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
             where = finding.resource
             if finding.construct_path:
                 where += " (%s)" % finding.construct_path
-            if finding.root and finding.resource.startswith("module."):
+            if _through_a_call(finding):
                 where += " [root %s]" % finding.root  # a module several roots may call
             lines.append(
                 "  %s:%d: %s %s %s  %s"
@@ -55,6 +56,15 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
     return "\n".join(lines) + "\n"
 
 
+def _through_a_call(finding) -> bool:
+    """A Terraform finding in a child module's files, reached from a root module elsewhere."""
+    if not finding.root or not finding.resource.startswith("module."):
+        return False
+    here = posixpath.dirname(finding.repo_path or finding.file) or "."
+    root = finding.root if not finding.root.endswith(".tf") else (posixpath.dirname(finding.root) or ".")
+    return here != root
+
+
 def summary(report: Report) -> str:
     counts = report.by_severity()
     total = sum(counts.values())
@@ -74,7 +84,7 @@ def summary(report: Report) -> str:
         "" if report.keys == 1 else "s",
     )
     if report.errors:
-        text += "; %d file%s could not be read" % (len(report.errors), "" if len(report.errors) == 1 else "s")
+        text += "; %d error%s" % (len(report.errors), "" if len(report.errors) == 1 else "s")
     text += "."
     if report.baseline is not None:
         text += " " + baseline_line(report)

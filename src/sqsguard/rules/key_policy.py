@@ -271,6 +271,8 @@ def key_policy_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
     many statements it leaves unjudged (the other rules stay silent about those)."""
     for key in model.keys:
         for analysis in analyses(key, model, options):
+            if analysis.unresolved is not None and analysis.unresolved.reported:
+                break  # the scan reports it as an error already
             if analysis.unresolved is not None:
                 what = analysis.unresolved
                 expr = _brief(what.expr)

@@ -101,6 +101,8 @@ def queue_key_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
         choice = queue.encryption
         if choice is None:
             continue
+        if choice.mode is Encryption.UNRESOLVED and choice.reported:
+            continue  # the scan reports it as an error already
         if choice.mode is Encryption.UNRESOLVED:
             message = (
                 "Queue %s uses a key that cannot be resolved statically (%s; %s)%s; sqsguard "
@@ -118,11 +120,17 @@ def queue_key_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
             continue
         yield Hit(queue, message, _at(queue.kms_key))
     for module in model.unread_modules:
+        given = ""
+        if module.managed_key_inputs:
+            given = (
+                " It is given the AWS-managed key alias/aws/sqs (%s): a queue it encrypts with that is "
+                "not on a customer-managed key." % "; ".join(module.managed_key_inputs)
+            )
         yield Hit(
             module,
             "Module %s (source %s) was not read: sqsguard has no model of it, so the queues and "
-            "keys it may create cannot be verified — scan its code or a plan (terraform show -json)."
-            % (module.address, module.source),
+            "keys it may create cannot be verified — scan its code or a plan (terraform show -json).%s"
+            % (module.address, module.source, given),
         )
 
 

@@ -59,7 +59,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
         )
         a = draft.attrs
         if draft.rtype == "module":
-            model.unread_modules.append(UnreadModule(**common, source=draft.source))
+            model.unread_modules.append(UnreadModule(**common, source=draft.source, managed_key_inputs=draft.notes))
         elif draft.rtype == "aws_sqs_queue":
             names = draft.names or QUEUE_NAMES
             queue = Queue(

@@ -36,6 +36,7 @@ class Draft:
     attrs: dict[str, DraftAttr] = field(default_factory=dict)
     source: str = ""  # unread module calls: their source
     names: dict[str, str] | None = None  # attribute display names, when not the block's own
+    notes: tuple[str, ...] = ()  # unread module calls: inputs that are the AWS-managed key
 
 
 def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged: tuple | None, prefix: str = "") -> dict[str, DraftAttr]:

@@ -31,6 +31,7 @@ from ..documents import Node, NodeList
 from . import functions
 from .hcl import HclError, Segment, name_of, parse_expression, subtrees
 from .values import (
+    MissingFile,
     EvalError,
     JsonDoc,
     KnownPositive,
@@ -83,6 +84,11 @@ class Evaluator:
         """The value of an expression; Terraform errors become Unresolved (never raised)."""
         try:
             return self.eval(node, seg)
+        except MissingFile as exc:
+            report = getattr(self.ctx, "report_error", None)
+            if report is not None:
+                report(seg.file, seg.line(node), exc.message)
+            return Unresolved(seg.text_of(node, 200), exc.message, reported=report is not None)
         except EvalError as exc:
             return Unresolved(seg.text_of(node, 200), exc.message)
         except HclError as exc:

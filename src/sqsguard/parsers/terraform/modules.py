@@ -40,7 +40,7 @@ from ...model import (
 from .drafts import Draft, DraftAttr, merge_instances
 from .expressions import Evaluator
 from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
-from .values import EvalError, JsonDoc, freeze, is_known
+from .values import EvalError, JsonDoc, MissingFile, freeze, is_known
 
 QUEUE = "aws_sqs_queue"
 KEY = "aws_kms_key"
@@ -417,7 +417,14 @@ class Instance:
             except (OSError, UnicodeDecodeError) as exc:
                 raise EvalError("cannot read %s: %s" % (path, exc)) from None
             return content, candidate, display_path(candidate)
-        raise EvalError("no file %s" % path)
+        function = text.split("(", 1)[0].strip() or "file"
+        raise MissingFile("%s(): the file %s does not exist (looked in %s)" % (
+            function, path, display_path(self.module.dir) or "."))
+
+    def report_error(self, file: str, line: int, message: str) -> None:
+        error = ScanError(file, line, message)
+        if error not in self.loader.errors:
+            self.loader.errors.append(error)
 
     def data(self, dtype: str, name: str, index: Any, attribute: str | None, text: str) -> Any:
         qualified = self.prefix + text
@@ -599,12 +606,18 @@ class Instance:
             if source.startswith(("./", "../")) or source in (".", ".."):
                 directory = os.path.normpath(os.path.join(self.module.dir, source))
                 module = self.loader.module(directory)
-                if module is None or directory in self.chain or len(self.chain) > MAX_MODULE_DEPTH:
-                    why = "it calls itself" if module is not None else "no .tf files at %s" % display_path(directory)
-                    relevant = module is not None or _mentions_sqs_or_kms(source) or any(
-                        _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, (a, _) in inputs.items()
+                if module is None:
+                    # a broken local reference is an error of the code, not something to verify
+                    why = "does not exist" if not os.path.isdir(directory) else "holds no .tf files"
+                    error = ScanError(
+                        block.seg.file, block.attributes["source"].line if "source" in block.attributes else block.line,
+                        "module %s: the source directory %s %s" % (call, display_path(directory), why),
                     )
-                    result.append((label, RemoteModule(address, source, location, relevant=relevant, why=why)))
+                    if error not in self.loader.errors:
+                        self.loader.errors.append(error)
+                    continue
+                if directory in self.chain or len(self.chain) > MAX_MODULE_DEPTH:
+                    result.append((label, RemoteModule(address, source, location, relevant=True, why="it calls itself")))
                     continue
                 child = Instance(
                     self.loader, module, self.unit, address + ".", self.root, inputs=inputs,
@@ -626,7 +639,8 @@ class Instance:
                 relevant = _mentions_sqs_or_kms(source) or any(
                     _mentions_sqs_or_kms(n) or _mentions_sqs_or_kms(a.text) for n, (a, _) in inputs.items()
                 )
-                result.append((label, RemoteModule(address, source, location, relevant=relevant)))
+                managed = _managed_key_inputs(inputs) if relevant else ()
+                result.append((label, RemoteModule(address, source, location, relevant=relevant, managed_key_inputs=managed)))
         self._children[call] = result
         return result
 
@@ -791,10 +805,26 @@ class RemoteModule:
     location: Location
     relevant: bool = False
     why: str = ""
+    managed_key_inputs: tuple[str, ...] = ()  # "kms_master_key_id = var.key" given alias/aws/sqs
 
     def draft(self, unit: str) -> Draft:
         source = self.source if not self.why else "%s (%s)" % (self.source, self.why)
-        return Draft("module", self.address, unit, self.location, {}, source=source)
+        draft = Draft("module", self.address, unit, self.location, {}, source=source)
+        draft.notes = self.managed_key_inputs
+        return draft
+
+
+def _managed_key_inputs(inputs: dict) -> tuple[str, ...]:
+    """The inputs of a module call that are the AWS-managed SQS key (alias/aws/sqs, its ARN)."""
+    found = []
+    for name, (attr, ev) in inputs.items():
+        try:
+            value = ev.evaluate(attr.expr, attr.seg)
+        except RecursionError:
+            continue
+        if any(isinstance(v, str) and is_aws_managed_sqs_key(v) for v in _branches(value)):
+            found.append("%s = %s" % (name, attr.seg.text_of(attr.expr, 80)))
+    return tuple(found)
 
 
 def _branches(value: Any) -> list:

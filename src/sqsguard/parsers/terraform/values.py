@@ -33,6 +33,11 @@ class EvalError(Exception):
         self.message = message
 
 
+class MissingFile(EvalError):
+    """file() or templatefile() of a file that does not exist: an error of the code, reported
+    once with its place, unless try() or can() expects it."""
+
+
 class JsonDoc(str):
     """JSON text that remembers the structured value it was made from (or parsed into)."""
 
