@@ -11,7 +11,7 @@ from .catalog import RuleDoc, load_catalog, matches, rules_matching
 from .discover import Target, discover
 from .findings import Checked, Finding, Report, ScanError
 from .link import link
-from .model import Format, Location, Model, Resource
+from .model import OWN_ACCOUNT, PARTITION, REGION, Format, Location, Model, Resource
 from .options import Options
 from .parsers import ParseOutcome, jobs_for, parse_job
 from .repository import RepoPaths
@@ -68,12 +68,29 @@ def run_rules(
     return found
 
 
+# The model's symbols for "this deployment's" account, partition and region, as each format
+# writes them (CloudFormation's own spelling is the model's).
+_SYMBOLS = {
+    "terraform": (
+        (OWN_ACCOUNT, "${data.aws_caller_identity.current.account_id}"),
+        (PARTITION, "${data.aws_partition.current.partition}"),
+        (REGION, "${data.aws_region.current.name}"),
+    ),
+}
+
+
+def _in_format_language(message: str, fmt: str) -> str:
+    for symbol, spelled in _SYMBOLS.get(fmt, ()):
+        message = message.replace(symbol, spelled)
+    return message
+
+
 def _finding(rule_id: str, message: str, where: Location, address: str, resource_type: str,
              fmt: str, construct_path: str | None, severity: dict[str, str] | None, detail: str = "") -> Finding:
     entry = load_catalog()[rule_id]
     return Finding(
         rule_id=rule_id,
-        message=" ".join(message.split()),  # one line, whatever expressions it quotes
+        message=_in_format_language(" ".join(message.split()), fmt),  # one line, in the file's language
         file=where.file,
         line=max(where.line, 1),
         end_line=max(where.end_line, where.line, 1),
