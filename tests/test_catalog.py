@@ -48,7 +48,7 @@ def test_catalog_holds_the_contract_ids():
     assert {i: r.slug for i, r in load_catalog().items()} == expected
 
 
-@pytest.mark.skipif(not DESIGN_RULES.exists(), reason="design docs not beside the checkout")
+@pytest.mark.skipif(not DESIGN_RULES.exists(), reason="compares the catalog with the design's rule table, ../shared/design/RULES.md, which is not beside this checkout")
 def test_catalog_matches_the_design_rule_table():
     rows = re.findall(r"^\| (SQG\d{3}) \| ([a-z0-9-]+) \| (\w+) \|", DESIGN_RULES.read_text(), re.M)
     assert rows

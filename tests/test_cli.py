@@ -175,13 +175,26 @@ def test_rules_lists_the_catalog_and_what_is_implemented():
 
 
 def test_explain_by_id_and_slug():
-    by_id = run("explain", "SQG103")
-    by_slug = run("explain", "queue-aws-managed-key")
+    by_id = run("explain", "SQG103", "--format", "markdown")
+    by_slug = run("explain", "queue-aws-managed-key", "--format", "markdown")
     assert by_id.exit_code == 0 and by_id.output == by_slug.output
     for heading in ("## What it does", "## Why it matters", "## How to fix", "### Terraform", "### CloudFormation", "### CDK"):
         assert heading in by_id.output
     missing = run("explain", "SQG999")
     assert missing.exit_code == 2
+
+
+def test_explain_renders_for_a_terminal():
+    text = run("explain", "SQG103").output
+    lines = text.splitlines()
+    assert lines[0] == "SQG103 queue-aws-managed-key (medium)"
+    assert "WHAT IT DOES" in lines and "HOW TO FIX" in lines and "Terraform" in lines
+    assert "```" not in text
+    assert '    resource "aws_sqs_queue" "orders" {' in lines  # code indented, without fences
+    prose = [l for l in lines if l and not l.startswith("    ")]
+    assert not any(l.startswith("#") or "`" in l for l in prose)
+    assert max(len(l) for l in prose if " " in l.strip()) <= 100
+    assert "\033[" not in text  # no colour when not on a terminal
 
 
 def test_module_entry_point_reports_bad_input_without_a_traceback(tmp_path):
@@ -231,3 +244,28 @@ def test_help_lists_every_command_with_a_complete_summary():
     assert "..." not in commands
     for name in ("scan", "rules", "explain", "config", "checkov-plugin-path", "cfn-lint-rules-path"):
         assert "\n  %s " % name in commands
+
+
+def test_colour_follows_the_flag_and_no_color_force_color(monkeypatch):
+    target = str(CFN / "SQG101" / "bad.yaml")
+    assert "\033[" not in run("scan", target).output  # not a terminal
+    assert "\033[" in run("scan", target, "--color", "always").output
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\033[" in run("scan", target).output
+    assert "\033[" not in run("scan", target, "--color", "never").output
+    monkeypatch.delenv("FORCE_COLOR")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\033[" not in run("scan", target).output
+
+
+def test_messages_wrap_to_a_width_only_when_asked():
+    from sqsguard.engine import scan as run_scan
+    from sqsguard.options import Options
+    from sqsguard.report import render
+
+    report = run_scan([str(CFN / "SQG103" / "bad.yaml")], Options(), jobs=1)
+    plain = render("text", report)
+    wrapped = render("text", report, width=60)
+    assert max(len(l) for l in plain.splitlines()) > 60
+    assert all(len(l) <= 60 or " " not in l.strip() for l in wrapped.splitlines() if l.startswith("      "))
+    assert " ".join(wrapped.split()) == " ".join(plain.split())  # the same words

@@ -18,7 +18,7 @@ from sqsguard.parsers.documents import ParseError, load_json, load_yaml
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="scans the public IaC samples in ../shared/corpus, which are not beside this checkout")
 
 
 def _templates() -> list[Path]:
@@ -67,11 +67,11 @@ def test_reader_agrees_with_cfn_lint(path: Path):
     text = path.read_text(encoding="utf-8")
     theirs, matches = decode.decode_str(text)
     if theirs is None:
-        pytest.skip("cfn-lint cannot decode it either: %s" % (matches[0] if matches else "?"))
+        pytest.skip("cfn-lint cannot read this sample either, so there is nothing to compare: %s" % (matches[0] if matches else "?"))
     try:
         ours = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)
     except ParseError as exc:
         pytest.fail("cfn-lint reads it, we do not: %s (line %s)" % (exc.message, exc.line))
     if not is_template(_plain(theirs)):
-        pytest.skip("not a template")
+        pytest.skip("this sample is not a CloudFormation template, so there is nothing to compare with cfn-lint")
     assert _as_cfn_lint_names_tags(_plain(ours)["Resources"]) == _plain(theirs)["Resources"]

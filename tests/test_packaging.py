@@ -37,7 +37,7 @@ def test_installed_commands_work_outside_the_checkout(installed):
     assert "SQG103  queue-aws-managed-key" in rules.stdout
     explain = subprocess.run([str(bindir / "sqsguard"), "explain", "SQG103"], cwd=work, capture_output=True, text=True)
     assert explain.returncode == 0, explain.stderr
-    assert "## How to fix" in explain.stdout and "alias/aws/sqs" in explain.stdout
+    assert "HOW TO FIX" in explain.stdout and "alias/aws/sqs" in explain.stdout
 
 
 def test_integration_folders_are_printed_from_the_installation(installed):

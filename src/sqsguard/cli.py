@@ -275,9 +275,14 @@ def _emit(report: Report, name: str, output: str | None, color: str, extras: dic
     from .report import render
 
     colour = name == "text" and (color == "always" or (output is None and _use_colour(color)))
-    text = render(name, report, colour=colour, **extras)
+    width = None
+    if name == "text" and output is None and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns  # wrap on a terminal, never in files and pipes
+    text = render(name, report, colour=colour, width=width, **extras)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=True if colour else None)  # click strips colour off a terminal otherwise
         return
     try:
         with open(output, "w", encoding="utf-8") as handle:
@@ -367,25 +372,36 @@ def rules_table(entries) -> str:
 
 @main.command(short_help="Show a rule's documentation and fixes.")
 @click.argument("rule")
-def explain(rule: str) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: rendered for a terminal (through a pager on a terminal); markdown: the catalog entry as written.",
+)
+def explain(rule: str, fmt: str) -> None:
     """Show a rule's documentation (by id, e.g. SQG103, or slug)."""
     from .catalog import lookup
     from .engine import rules_run
+    from .explain import markdown, terminal
 
     entry = lookup(rule)
     if entry is None:
         click.echo("error: no rule %r; `sqsguard rules` lists them" % rule, err=True)
         sys.exit(EXIT_ERROR)
     status = "" if entry.id in rules_run() else " — not implemented yet"
-    click.echo("%s %s (%s)%s" % (entry.id, entry.slug, entry.severity, status))
-    click.echo(entry.title)
-    click.echo("")
-    click.echo(entry.summary)
-    click.echo(entry.body.rstrip())
-    if entry.references:
-        click.echo("\n## References\n")
-        for title, url in entry.references:
-            click.echo("- %s: %s" % (title, url))
+    if fmt == "markdown":
+        click.echo(markdown(entry, status), nl=False)
+        return
+    import shutil
+
+    tty = sys.stdout.isatty()
+    text = terminal(entry, status, width=shutil.get_terminal_size().columns, colour=tty and _use_colour("auto"))
+    if tty:
+        click.echo_via_pager(text)
+    else:
+        click.echo(text, nl=False)
 
 
 @main.command("checkov-plugin-path", short_help="Print the Checkov plugin folder.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import textwrap
 from itertools import groupby
 
 from ..findings import SEVERITIES, Report
@@ -17,7 +18,8 @@ _COLOURS = {
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def render(report: Report, colour: bool = False, show_suppressed: bool = False, **_: object) -> str:
+def render(report: Report, colour: bool = False, show_suppressed: bool = False, width: int | None = None, **_: object) -> str:
+    """`width`: wrap messages to it (a terminal's width; never for files and pipes)."""
     def paint(text: str, code: str) -> str:
         return "%s%s%s" % (code, text, _RESET) if colour else text
 
@@ -42,7 +44,7 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
                     paint(where, _DIM),
                 )
             )
-            lines.append("      " + finding.message)
+            lines.extend(_message(finding.message, width))
             if finding.suppressed:
                 record = finding.suppression or {}
                 lines.append("      suppressed (%s): %s" % (record.get("kind", "inline"), record.get("reason") or "no reason given"))
@@ -54,6 +56,12 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
         lines.append("")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
+
+
+def _message(text: str, width: int | None) -> list[str]:
+    if not width or width < 40:
+        return ["      " + text]
+    return textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="      ", break_long_words=False, break_on_hyphens=False)
 
 
 def _through_a_call(finding) -> bool:

@@ -276,6 +276,10 @@ _EXPECTED_NAMES = {
 }
 
 
+def _column(column: object) -> str:
+    return " at column %d" % column if isinstance(column, int) and column > 0 else ""
+
+
 def _error(exc: Exception, text: str) -> HclError:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
@@ -294,13 +298,17 @@ def _error(exc: Exception, text: str) -> HclError:
             if len(value) > 30:
                 value = value[:27] + "..."
             what = "unexpected %r" % value
-        expected = sorted(_EXPECTED_NAMES[e] for e in (exc.expected or ()) if e in _EXPECTED_NAMES)
-        if expected and len(expected) <= 3:
+        wanted = set(exc.expected or ())
+        expected = sorted(_EXPECTED_NAMES[e] for e in wanted if e in _EXPECTED_NAMES)
+        if {"LSQB", "LBRACE", "NAME"} <= wanted and not wanted & {"PLUS", "DOUBLE_EQ", "DOUBLE_AMP"}:
+            what += "; expected a value (a string, number, list, map or expression)"
+        elif expected and len(expected) <= 3:
             what += "; expected %s" % " or ".join(expected)
-        return HclError("invalid HCL: %s" % what, line)
+        column = _column(getattr(token, "column", None)) if token.type != "$END" else ""
+        return HclError("invalid HCL%s: %s" % (column, what), line)
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
-        return HclError("invalid HCL: unexpected character %r" % char, line)
+        return HclError("invalid HCL%s: unexpected character %r" % (_column(getattr(exc, "column", None)), char), line)
     if isinstance(exc, UnexpectedEOF):
         return HclError("invalid HCL: unexpected end of file", lines)
     if isinstance(exc, RecursionError):
