@@ -341,8 +341,12 @@ def _init(base, **extra):
     return __init__
 
 
-def _class_name(rule: dict, kind: str) -> str:
-    return "Sqsguard%s%s" % (rule["id"], kind)
+def _check(rule: dict, kind: str, base: type, scan: str, function, **extra) -> object:
+    """One check: a class generated for the rule and the kind of entity, instantiated (which
+    registers it with Checkov)."""
+    cls = type("Sqsguard%s%s" % (rule["id"], kind), (_Verdicts, base), {"rule": rule, scan: function})
+    cls.__init__ = _init(base, **extra)
+    return cls()
 
 
 def _generate() -> list:
@@ -351,27 +355,12 @@ def _generate() -> list:
         if not rule["implemented"]:
             continue
         if rule["terraform"]:
-            resource = type(
-                _class_name(rule, "Terraform"),
-                (_Verdicts, _TerraformCheck),
-                {"rule": rule, "scan_resource_conf": _scan_terraform_resource},
-            )
-            resource.__init__ = _init(_TerraformCheck, supported_resources=rule["terraform"])
-            module = type(
-                _class_name(rule, "TerraformModule"),
-                (_Verdicts, _ModuleCheck),
-                {"rule": rule, "scan_module_conf": _scan_module},
-            )
-            module.__init__ = _init(_ModuleCheck)
-            checks += [resource(), module()]
+            checks.append(_check(rule, "Terraform", _TerraformCheck, "scan_resource_conf", _scan_terraform_resource,
+                                 supported_resources=rule["terraform"]))
+            checks.append(_check(rule, "TerraformModule", _ModuleCheck, "scan_module_conf", _scan_module))
         if rule["cloudformation"]:
-            cloudformation = type(
-                _class_name(rule, "CloudFormation"),
-                (_Verdicts, _CloudFormationCheck),
-                {"rule": rule, "scan_resource_conf": _scan_cloudformation_resource},
-            )
-            cloudformation.__init__ = _init(_CloudFormationCheck, supported_resources=rule["cloudformation"])
-            checks.append(cloudformation())
+            checks.append(_check(rule, "CloudFormation", _CloudFormationCheck, "scan_resource_conf", _scan_cloudformation_resource,
+                                 supported_resources=rule["cloudformation"]))
     return checks
 
 
