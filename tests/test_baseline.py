@@ -44,11 +44,11 @@ def test_round_trip_from_another_directory_after_moving_code(tmp_path):
     written = _invoke(["scan", "infra", "--write-baseline", ".sqsguard-baseline.json", "--format", "json"], repo)
     assert written.exit_code == 0, written.output
     summary = _report(written)["summary"]
-    assert summary["baseline"]["written"] is True and summary["baseline"]["entries"] == 20
+    assert summary["baseline"]["written"] is True and summary["baseline"]["entries"] == 21
     assert summary["by_severity"] == {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}
 
     baseline = json.loads((repo / ".sqsguard-baseline.json").read_text())
-    assert baseline["version"] == 1 and len(baseline["findings"]) == 20
+    assert baseline["version"] == 1 and len(baseline["findings"]) == 21
     assert all(set(e) == {"fingerprint", "rule_id", "resource", "unit", "file"} for e in baseline["findings"])
     assert all(not e["file"].startswith(("/", "..")) and e["file"].startswith("infra/") for e in baseline["findings"])
     assert baseline["findings"] == sorted(baseline["findings"], key=lambda e: (e["file"], e["rule_id"], e["resource"], e["fingerprint"]))
@@ -68,7 +68,7 @@ def test_round_trip_from_another_directory_after_moving_code(tmp_path):
     rerun = _invoke(["scan", str(repo / "infra"), "--baseline", str(repo / ".sqsguard-baseline.json"), "--format", "json"], elsewhere)
     assert rerun.exit_code == 0, rerun.output
     data = _report(rerun)
-    assert data["summary"]["baseline"] == {"file": str(repo / ".sqsguard-baseline.json"), "entries": 20, "accepted": 20, "new": 0, "fixed": 0, "written": False}
+    assert data["summary"]["baseline"] == {"file": str(repo / ".sqsguard-baseline.json"), "entries": 21, "accepted": 21, "new": 0, "fixed": 0, "written": False}
     assert all(f["suppressed"] and f["suppression"]["kind"] == "baseline" for f in data["findings"])
 
 
@@ -85,7 +85,7 @@ def test_new_findings_fail_and_fixed_entries_are_counted(tmp_path):
     assert result.exit_code == 1
     assert "NewQueue" in result.output and "LegacyQueue" in result.output  # LegacyQueue is now SQG102: new
     last = result.output.strip().splitlines()[-1]
-    assert "Baseline b.json: 2 new findings, 19 accepted, 1 of its 20 entries fixed." in last
+    assert "Baseline b.json: 2 new findings, 20 accepted, 1 of its 21 entries fixed." in last
 
 
 def test_an_unusable_baseline_is_exit_2_with_one_line(tmp_path):
@@ -112,4 +112,4 @@ def test_baseline_from_the_configuration(tmp_path):
     (repo / ".sqsguard.yaml").write_text("baseline: ci/baseline.json\n")
     result = _invoke(["scan", "."], repo / "infra")
     assert result.exit_code == 0, result.output
-    assert "20 accepted" in result.output
+    assert "21 accepted" in result.output

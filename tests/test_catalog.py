@@ -82,3 +82,19 @@ def test_cloudformation_fix_examples_scan_clean(rule_id, tmp_path):
     report = scan([str(path)], Options(), jobs=1)
     assert report.errors == []
     assert [(f.rule_id, f.resource, f.message) for f in report.findings if not f.suppressed] == []
+
+
+@pytest.mark.parametrize("rule_id", [r for r, e in load_catalog().items() if "cloudformation" in e.formats])
+def test_cloudformation_before_example_shows_its_rule(rule_id, tmp_path):
+    """The Before a rule's documentation shows must be what the rule finds (when it runs)."""
+    from sqsguard.engine import rules_run, scan
+    from sqsguard.options import Options
+
+    if rule_id not in rules_run():
+        pytest.skip("%s is documented but not implemented yet" % rule_id)
+    lang, code = fix_examples(load_catalog()[rule_id])["CloudFormation"]["before"]
+    path = tmp_path / "before.yaml"
+    path.write_text(code)
+    report = scan([str(path)], Options(), jobs=1)
+    assert report.errors == []
+    assert rule_id in {f.rule_id for f in report.findings}

@@ -30,6 +30,7 @@ def test_the_insecure_stack_shows_what_is_wrong():
         ("SQG207", "aws_kms_key.invoices"),
         ("SQG301", "aws_kms_key.invoices"),
         ("SQG302", "aws_kms_key.invoices"),
+        ("SQG401", "aws_sqs_queue.orders"),  # SNS delivers to it: the AWS-managed key drops its messages
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import encryption
-from .model import Alias, Key, Model, ResourceRef, render
+from .model import Alias, Concat, Conditional, Key, Model, Queue, ResourceRef, render
 
 
 class References:
@@ -68,4 +68,21 @@ def link(model: Model) -> Model:
     for queue in model.queues:
         queue.choices = encryption.decide(queue, refs)
         queue.encryption = encryption.judge(queue.choices)
+    for producer in model.producers:
+        producer.queue = _queue_of(producer.target.value if producer.target else None, refs)
     return model
+
+
+def _queue_of(value: Any, refs: References) -> Queue | None:
+    """The queue a delivery target names: a reference to a queue of the scan (in any branch)."""
+    if isinstance(value, ResourceRef):
+        found = refs.resolve(value)
+        return found if isinstance(found, Queue) else None
+    if isinstance(value, Conditional):
+        return _queue_of(value.if_true, refs) or _queue_of(value.if_false, refs)
+    if isinstance(value, Concat):
+        for part in value.parts:
+            found = _queue_of(part, refs)
+            if found is not None:
+                return found
+    return None

@@ -425,6 +425,23 @@ class UnreadModule(Resource):
     managed_key_inputs: tuple[str, ...] = ()  # its inputs that are alias/aws/sqs, as written
 
 
+# The services that deliver to queues, and the principal each encrypts under.
+SERVICE_PRINCIPALS = {"sns": "sns.amazonaws.com", "s3": "s3.amazonaws.com", "events": "events.amazonaws.com"}
+
+
+@dataclass
+class Producer(Resource):
+    """An AWS service that delivers messages to a queue and so encrypts them with the queue's
+    key, under its own service principal: an SNS subscription, an S3 event notification, an
+    EventBridge rule target."""
+
+    kind: str = ""  # "SNS subscription", "S3 event notification", "EventBridge rule target"
+    service: str = ""  # the service principal: sns.amazonaws.com, s3.amazonaws.com, events.amazonaws.com
+    source: str = ""  # the producing resource as the user knows it (a topic, a bucket, a rule)
+    target: Attr | None = None  # the queue it delivers to, as written (a reference or an ARN)
+    queue: "Queue | None" = None  # set by link.py when the target is a queue of the scan
+
+
 @dataclass
 class OtherResource(Resource):
     """A resource kept for later stages (SNS, S3, EventBridge, Lambda, queue policies)."""
@@ -439,6 +456,7 @@ class Model:
     aliases: list[Alias] = field(default_factory=list)
     key_policies: list[KeyPolicyAttachment] = field(default_factory=list)
     unread_modules: list[UnreadModule] = field(default_factory=list)
+    producers: list[Producer] = field(default_factory=list)
     others: list[OtherResource] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
@@ -452,6 +470,7 @@ class Model:
         yield from self.key_policies
         yield from self.aliases
         yield from self.unread_modules
+        yield from self.producers
         yield from self.others
 
     def extend(self, other: "Model") -> None:
@@ -460,6 +479,7 @@ class Model:
         self.aliases.extend(other.aliases)
         self.key_policies.extend(other.key_policies)
         self.unread_modules.extend(other.unread_modules)
+        self.producers.extend(other.producers)
         self.others.extend(other.others)
         self.unit_accounts.update(other.unit_accounts)
 

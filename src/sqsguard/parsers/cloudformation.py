@@ -21,6 +21,7 @@ from ..model import (
     Unresolved,
 )
 from .attributes import as_bool, common_tags, dead_letter_target
+from .cloudformation_sources import SOURCE_TYPES, producers
 from .documents import Node, ParseError, load_json, load_yaml
 from .intrinsics import Resolver, show
 
@@ -44,7 +45,7 @@ KEPT_TYPES = {
     "AWS::SQS::QueueInlinePolicy",
     "AWS::KMS::ReplicaKey",
     "AWS::CloudFormation::Stack",
-}
+} | SOURCE_TYPES
 
 QUEUE_NAMES = {
     "sse": "SqsManagedSseEnabled",
@@ -158,6 +159,10 @@ def build_model(
                 )
             )
         else:
+            if rtype in SOURCE_TYPES:
+                model.producers.extend(
+                    producers(str(logical_id), rtype, props, lambda node: _AttrReader(node, resolver, file, getattr(node, "line", start) or start, getattr(node, "end_line", end) or end), common)
+                )
             model.others.append(OtherResource(**common, properties=resolver.resolve(props)))
     return model
 

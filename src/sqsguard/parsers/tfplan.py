@@ -175,7 +175,10 @@ class PlanReader:
         location = Location(self.display, line, line)
         module_path = _module_path(address)
         attrs = {}
-        keys = names if names is not None else tuple(k for k in values if k not in ("id", "arn", "tags_all"))
+        if names is not None:
+            keys = names
+        else:  # a resource kept whole: its values, and what is known only after apply but configured
+            keys = tuple(dict.fromkeys(k for k in [*values, *(u for u, f in unknown.items() if f is True and u in expressions)] if k not in ("id", "arn", "tags_all")))
         for name in keys:
             value: Any = values.get(name)
             text = ""
@@ -185,6 +188,14 @@ class PlanReader:
                 refs = _dict(expressions.get(name)).get("references")
                 value = self._from_references(refs, module_path, address + "." + name)
                 text = refs[0] if isinstance(refs, list) and refs else "(known after apply)"
+            elif isinstance(unknown.get(name), list) and isinstance(value, list):
+                # nested blocks (an S3 notification's `queue`): their unknown fields, from references
+                nested = expressions.get(name) if isinstance(expressions.get(name), list) else []
+                value = [
+                    self._nested(item, unknown[name][i] if i < len(unknown[name]) else {}, nested[i] if i < len(nested) else {}, module_path, "%s.%s[%d]" % (address, name, i))
+                    for i, item in enumerate(value)
+                ]
+                text = name
             elif value is None:
                 continue
             else:
@@ -207,6 +218,16 @@ class PlanReader:
         if names is not None and "tags" in names and "tags" not in attrs and isinstance(values.get("tags_all"), dict):
             attrs["tags"] = DraftAttr(values["tags_all"], "", location)
         return attrs
+
+    def _nested(self, item: Any, unknown: Any, expressions: Any, module_path: list[str], text: str) -> Any:
+        if not isinstance(item, dict):
+            return item
+        out = dict(item)
+        for field, flag in _dict(unknown).items():
+            if flag is True:
+                refs = _dict(_dict(expressions).get(field)).get("references")
+                out[field] = self._from_references(refs, module_path, "%s.%s" % (text, field))
+        return out
 
     def _key_value(self, value: str) -> Any:
         if value in self.known_keys and not is_aws_managed_sqs_key(value):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import key_hygiene, key_policy, queue_encryption
+from . import data_flow, key_hygiene, key_policy, queue_encryption
 from .base import Hit, RuleFunction, rule
 
-MODULES = (queue_encryption, key_policy, key_hygiene)
+MODULES = (queue_encryption, key_policy, key_hygiene, data_flow)
 
 
 def implemented() -> dict[str, RuleFunction]:

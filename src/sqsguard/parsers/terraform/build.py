@@ -27,6 +27,7 @@ from ..attributes import as_bool, common_tags
 from ..attributes import dead_letter_target as shared_dead_letter_target
 from .drafts import Draft, DraftAttr
 from .policies import policy_value
+from .sources import SOURCE_TYPES, producers
 from .values import JsonDoc, lift, strip_json
 
 QUEUE_NAMES = {
@@ -111,6 +112,8 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
         elif draft.rtype == "aws_sqs_queue_redrive_policy":
             redrives.append(draft)
         else:
+            if draft.rtype in SOURCE_TYPES:
+                model.producers.extend(producers(draft, common))
             properties = {}
             for name, attr in a.items():
                 if name in ("policy", "access_policy") and attr.value is not None:

@@ -1,0 +1,60 @@
+"""CloudFormation (and CDK) resources that deliver to queues, as the model's `Producer`s.
+
+- `AWS::SNS::Subscription` with protocol `sqs`, and the `Subscription` list of `AWS::SNS::Topic`;
+- S3 event notifications: `NotificationConfiguration.QueueConfigurations` of `AWS::S3::Bucket`,
+  and of CDK's `Custom::S3BucketNotifications` (its `QueueArn` entries);
+- `AWS::Events::Rule` `Targets` (a target that is not a queue is left out by link.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..model import SERVICE_PRINCIPALS, Producer, ResourceRef
+from .documents import Node
+
+SOURCE_TYPES = frozenset(
+    {"AWS::SNS::Subscription", "AWS::SNS::Topic", "AWS::S3::Bucket", "Custom::S3BucketNotifications", "AWS::Events::Rule"}
+)
+
+
+def producers(logical_id: str, rtype: str, props: dict, reader: Callable[[Any], Any], common: dict) -> list[Producer]:
+    """`reader(node)` gives an attribute reader for a mapping inside the resource."""
+    found: list[Producer] = []
+    here = reader(props)
+
+    def add(kind: str, service: str, source: str, entry: Any, name: str) -> None:
+        attr = reader(entry).get(name) if isinstance(entry, dict) else None
+        if attr is None:
+            return
+        address = common["address"]
+        found.append(Producer(**{**common, "address": address}, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=attr))
+
+    if rtype == "AWS::SNS::Subscription":
+        if str(here.value("Protocol") or "").lower() == "sqs":
+            add("SNS subscription", "sns", "topic %s" % _named(here.get("TopicArn")), props, "Endpoint")
+    elif rtype == "AWS::SNS::Topic":
+        for entry in _entries(props.get("Subscription")):
+            if str(reader(entry).value("Protocol") or "").lower() == "sqs":
+                add("SNS subscription", "sns", "topic %s" % logical_id, entry, "Endpoint")
+    elif rtype in ("AWS::S3::Bucket", "Custom::S3BucketNotifications"):
+        config = props.get("NotificationConfiguration")
+        bucket = logical_id if rtype == "AWS::S3::Bucket" else _named(here.get("BucketName"))
+        for entry in _entries(config.get("QueueConfigurations") if isinstance(config, dict) else None):
+            add("S3 event notification", "s3", "bucket %s" % bucket, entry, "Queue" if "Queue" in entry else "QueueArn")
+    elif rtype == "AWS::Events::Rule":
+        for entry in _entries(props.get("Targets")):
+            add("EventBridge rule target", "events", "rule %s" % logical_id, entry, "Arn")
+    return found
+
+
+def _named(attr: Any) -> str:
+    """The resource a reference names (`!Ref Topic` -> Topic), else the expression as written."""
+    if attr is None:
+        return "?"
+    value = attr.value
+    return value.address if isinstance(value, ResourceRef) else attr.text
+
+
+def _entries(value: Any) -> list:
+    return [v for v in value if isinstance(v, (dict, Node))] if isinstance(value, list) else []

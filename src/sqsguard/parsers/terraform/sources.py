@@ -1,0 +1,59 @@
+"""Terraform resources that deliver to queues, as the model's `Producer`s: SNS subscriptions
+with protocol `sqs`, the `queue` blocks of S3 bucket notifications, EventBridge targets (a target
+that is not a queue is left out by link.py). Shared by the HCL and the plan parser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...model import SERVICE_PRINCIPALS, Attr, Conditional, Producer, ResourceRef, render
+from .drafts import Draft
+from .values import strip_json
+
+SOURCE_TYPES = frozenset({"aws_sns_topic_subscription", "aws_s3_bucket_notification", "aws_cloudwatch_event_target"})
+
+
+def producers(draft: Draft, common: dict) -> list[Producer]:
+    attrs = draft.attrs
+
+    def text(name: str) -> str:
+        attr = attrs.get(name)
+        if attr is None:
+            return "?"
+        if isinstance(attr.value, ResourceRef):
+            return attr.value.address  # the topic, bucket or rule, not its attribute
+        return attr.text or render(attr.value)
+
+    def make(kind: str, service: str, source: str, target: Attr) -> Producer:
+        return Producer(**common, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=target)
+
+    if draft.rtype == "aws_sns_topic_subscription":
+        protocol = attrs.get("protocol")
+        endpoint = attrs.get("endpoint")
+        if protocol is None or endpoint is None or not _is(protocol.value, "sqs"):
+            return []
+        target = Attr("endpoint", strip_json(endpoint.value), endpoint.text, endpoint.location)
+        return [make("SNS subscription", "sns", "topic %s" % text("topic_arn"), target)]
+    if draft.rtype == "aws_cloudwatch_event_target":
+        arn = attrs.get("arn")
+        if arn is None:
+            return []
+        return [make("EventBridge rule target", "events", "rule %s" % text("rule"), Attr("arn", strip_json(arn.value), arn.text, arn.location))]
+    if draft.rtype == "aws_s3_bucket_notification":
+        blocks = attrs.get("queue")
+        if blocks is None or not isinstance(blocks.value, list):
+            return []
+        found = []
+        for block in blocks.value:
+            if isinstance(block, dict) and block.get("queue_arn") is not None:
+                target = Attr("queue_arn", strip_json(block["queue_arn"]), render(block["queue_arn"]), blocks.location)
+                found.append(make("S3 event notification", "s3", "bucket %s" % text("bucket"), target))
+        return found
+    return []
+
+
+def _is(value: Any, wanted: str) -> bool:
+    """Equal to `wanted` in some branch (a protocol chosen by a condition counts)."""
+    if isinstance(value, Conditional):
+        return _is(value.if_true, wanted) or _is(value.if_false, wanted)
+    return isinstance(value, str) and value.strip().lower() == wanted
