@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import encryption
-from .model import Alias, Concat, Conditional, Key, Model, Queue, ResourceRef, render
+from .model import Alias, Concat, Conditional, Function, IamPolicy, IamRole, Key, Model, Queue, ResourceRef, render
 
 
 class References:
     def __init__(self, model: Model):
         self.by_address: dict[tuple[str, str], Any] = {}
-        for obj in [*model.keys, *model.aliases, *model.queues, *model.others]:
+        for obj in [*model.keys, *model.aliases, *model.queues, *model.roles, *model.iam_policies, *model.functions, *model.others]:
             self.by_address.setdefault((obj.unit, obj.address), obj)
         self.aliases_by_name: dict[str, list[Alias]] = {}
         for alias in model.aliases:
@@ -70,7 +70,73 @@ def link(model: Model) -> Model:
         queue.encryption = encryption.judge(queue.choices)
     for producer in model.producers:
         producer.queue = _queue_of(producer.target.value if producer.target else None, refs)
+    _link_iam(model, refs)
+    for consumer in model.consumers:
+        consumer.queue = _queue_of(consumer.queue_ref.value if consumer.queue_ref else None, refs)
+        function = refs.resolve(consumer.function) if isinstance(consumer.function, ResourceRef) else None
+        if isinstance(function, Function):
+            if function.implicit_role is not None:
+                consumer.role = function.implicit_role
+            elif function.role is not None and isinstance(function.role.value, ResourceRef):
+                role = refs.resolve(function.role.value)
+                consumer.role = role if isinstance(role, IamRole) else None
     return model
+
+
+def _link_iam(model: Model, refs: References) -> None:
+    """Every policy document that applies to each role of the code, and what cannot be known."""
+    from .aws_policies import managed_policy
+
+    by_name: dict[tuple[str, str], IamRole] = {}
+    for role in model.roles:
+        if role.name is not None and isinstance(role.name.value, str):
+            by_name[(role.unit, role.name.value)] = role
+        for attr in role.inline:
+            role.documents.append(("an inline policy (%s)" % attr.text, attr.value))
+
+    def role_of(value: Any, unit: str) -> IamRole | None | bool:
+        """The role a value names; None when it names none of the code; False when unknown."""
+        if isinstance(value, ResourceRef):
+            found = refs.resolve(value)
+            return found if isinstance(found, IamRole) else None
+        if isinstance(value, str):
+            return by_name.get((unit, value.rsplit("/", 1)[-1]))
+        return False
+
+    def managed(value: Any, role: IamRole, label: str) -> None:
+        if isinstance(value, ResourceRef):
+            found = refs.resolve(value)
+            if isinstance(found, IamPolicy) and found.document is not None:
+                role.documents.append(("the managed policy %s" % found.address, found.document.value))
+            else:
+                role.unknown.append("%s is not a policy sqsguard can read" % render(value))
+            return
+        document = managed_policy(value)
+        if document is not None:
+            role.documents.append(("the AWS managed policy %s" % render(value).rsplit("/", 1)[-1], document))
+        else:
+            role.unknown.append("the managed policy %s is outside the scanned code" % render(value))
+
+    for role in model.roles:
+        for attr in role.managed:
+            managed(attr.value, role, attr.text)
+    unknown_units: set[str] = set()
+    for policy in model.iam_policies:
+        for value in policy.roles:
+            role = role_of(value, policy.unit)
+            if role is False:
+                unknown_units.add(policy.unit)
+            elif isinstance(role, IamRole) and policy.document is not None:
+                role.documents.append(("the policy %s" % policy.address, policy.document.value))
+    for attachment in model.attachments:
+        role = role_of(attachment.role, attachment.unit)
+        if role is False:
+            unknown_units.add(attachment.unit)
+        elif isinstance(role, IamRole):
+            managed(attachment.policy, role, attachment.address)
+    for role in model.roles:
+        if role.unit in unknown_units:
+            role.unknown.append("a policy of the code is attached to a role sqsguard cannot tell")
 
 
 def _queue_of(value: Any, refs: References) -> Queue | None:

@@ -373,6 +373,7 @@ class Resource:
 
 @dataclass
 class Queue(Resource):
+    name: Attr | None = None  # QueueName / name, when the code sets it
     sse: Attr | None = None
     kms_key: Attr | None = None
     data_key_reuse: Attr | None = None
@@ -443,6 +444,58 @@ class Producer(Resource):
 
 
 @dataclass
+class IamRole(Resource):
+    """An IAM role or user defined in the code, and the policies it has."""
+
+    name: Attr | None = None  # its name, when the code sets one
+    inline: list[Attr] = field(default_factory=list)  # policy documents written on it
+    managed: list[Attr] = field(default_factory=list)  # managed policies attached on it (ARNs, references)
+    # Set by link.py: every policy document that applies (label, document value), and why one
+    # that applies cannot be read (a managed policy outside the code, an unknown attachment).
+    documents: list[tuple[str, Any]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IamPolicy(Resource):
+    """A policy attached to roles apart from them: a role policy resource, a managed policy (and
+    what attaches it), a CloudFormation AWS::IAM::Policy or ManagedPolicy."""
+
+    document: Attr | None = None
+    roles: list[Any] = field(default_factory=list)  # values naming the roles it applies to
+    managed: bool = False  # attached elsewhere by its ARN
+
+
+@dataclass
+class PolicyAttachment(Resource):
+    """A managed policy attached to a role by a resource of its own."""
+
+    role: Any = None
+    policy: Any = None  # a reference to a managed policy of the code, or an ARN
+
+
+@dataclass
+class Function(Resource):
+    """A Lambda function: the role it runs as."""
+
+    role: Attr | None = None
+    implicit_role: "IamRole | None" = None  # SAM: the role it creates when none is given
+
+
+@dataclass
+class Consumer(Resource):
+    """Something that receives from a queue as a principal of the code: a Lambda event source
+    mapping or a SAM SQS event (its function's role)."""
+
+    kind: str = ""
+    queue_ref: Attr | None = None
+    function: Any = None  # a reference to the function
+    # Set by link.py.
+    queue: "Queue | None" = None
+    role: "IamRole | None" = None
+
+
+@dataclass
 class OtherResource(Resource):
     """A resource kept for later stages (SNS, S3, EventBridge, Lambda, queue policies)."""
 
@@ -457,6 +510,11 @@ class Model:
     key_policies: list[KeyPolicyAttachment] = field(default_factory=list)
     unread_modules: list[UnreadModule] = field(default_factory=list)
     producers: list[Producer] = field(default_factory=list)
+    roles: list[IamRole] = field(default_factory=list)
+    iam_policies: list[IamPolicy] = field(default_factory=list)
+    attachments: list[PolicyAttachment] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
     others: list[OtherResource] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
@@ -471,6 +529,11 @@ class Model:
         yield from self.aliases
         yield from self.unread_modules
         yield from self.producers
+        yield from self.roles
+        yield from self.iam_policies
+        yield from self.attachments
+        yield from self.functions
+        yield from self.consumers
         yield from self.others
 
     def extend(self, other: "Model") -> None:
@@ -480,6 +543,11 @@ class Model:
         self.key_policies.extend(other.key_policies)
         self.unread_modules.extend(other.unread_modules)
         self.producers.extend(other.producers)
+        self.roles.extend(other.roles)
+        self.iam_policies.extend(other.iam_policies)
+        self.attachments.extend(other.attachments)
+        self.functions.extend(other.functions)
+        self.consumers.extend(other.consumers)
         self.others.extend(other.others)
         self.unit_accounts.update(other.unit_accounts)
 

@@ -62,6 +62,7 @@ class Principal:
     kind: str
     text: str
     account: str | None = None
+    address: str | None = None  # a role or user of the same code, by reference
 
     @property
     def is_own_root(self) -> bool:
@@ -366,7 +367,7 @@ def _principals(value: Any, context: Context) -> Iterable[Principal]:
 def _aws_principal(item: Any, context: Context) -> Principal:
     if isinstance(item, ResourceRef):
         # A role or user defined in the same template/module: the same account.
-        return Principal("iam", item.expr, OWN)
+        return Principal("iam", item.expr, OWN, item.address)
     text = _text(item)
     if text.strip() == "*":
         return Principal("wildcard", "*")

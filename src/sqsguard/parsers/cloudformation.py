@@ -21,6 +21,8 @@ from ..model import (
     Unresolved,
 )
 from .attributes import as_bool, common_tags, dead_letter_target
+from .cloudformation_iam import IAM_TYPES
+from .cloudformation_iam import add as add_iam
 from .cloudformation_sources import SOURCE_TYPES, producers
 from .documents import Node, ParseError, load_json, load_yaml
 from .intrinsics import Resolver, show
@@ -45,7 +47,7 @@ KEPT_TYPES = {
     "AWS::SQS::QueueInlinePolicy",
     "AWS::KMS::ReplicaKey",
     "AWS::CloudFormation::Stack",
-} | SOURCE_TYPES
+} | SOURCE_TYPES | IAM_TYPES
 
 QUEUE_NAMES = {
     "sse": "SqsManagedSseEnabled",
@@ -119,6 +121,7 @@ def build_model(
                 Queue(
                     **common,
                     names=CDK_QUEUE_NAMES if fmt is Format.CDK else QUEUE_NAMES,
+                    name=attrs.get("QueueName"),
                     sse=attrs.get("SqsManagedSseEnabled"),
                     kms_key=attrs.get("KmsMasterKeyId"),
                     data_key_reuse=attrs.get("KmsDataKeyReusePeriodSeconds"),
@@ -159,10 +162,13 @@ def build_model(
                 )
             )
         else:
+            def reader(node: Any) -> _AttrReader:
+                return _AttrReader(node, resolver, file, getattr(node, "line", start) or start, getattr(node, "end_line", end) or end)
+
             if rtype in SOURCE_TYPES:
-                model.producers.extend(
-                    producers(str(logical_id), rtype, props, lambda node: _AttrReader(node, resolver, file, getattr(node, "line", start) or start, getattr(node, "end_line", end) or end), common)
-                )
+                model.producers.extend(producers(str(logical_id), rtype, props, reader, common))
+            if rtype in IAM_TYPES:
+                add_iam(model, str(logical_id), rtype, props, reader, common)
             model.others.append(OtherResource(**common, properties=resolver.resolve(props)))
     return model
 

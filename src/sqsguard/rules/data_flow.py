@@ -1,4 +1,4 @@
-"""SQG401–SQG402: AWS services that deliver to a queue must be able to use its key.
+"""SQG401–SQG405: whoever delivers to, sends to or receives from a queue must be able to use its key.
 
 A producer (an SNS subscription, an S3 event notification, an EventBridge rule target) encrypts
 what it delivers with the queue's key under its own service principal, which has no IAM policy:
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import Encryption, EncryptionChoice, Key, Model, Producer, Queue
+from .. import iam
+from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer, Queue
 from ..options import Options
-from ..policy import Analysis, Grant
+from ..policy import OWN, Analysis, Grant
 from .base import Hit, rule
 from .key_policy import analyses
 
@@ -141,3 +142,134 @@ def producer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
             ),
             _where(queue),
         )
+
+
+# --- SQG404 / SQG405: principals of the code that receive from or send to the queue ----------
+
+
+def _role_reached(grant: Grant, role: IamRole) -> bool:
+    principal, scope = grant.principal, grant.scope
+    if principal.kind == "iam":
+        if principal.address is not None:
+            return principal.address == role.address
+        name = role.name.value if role.name is not None and isinstance(role.name.value, str) else None
+        return name is not None and principal.account == OWN and principal.text.rstrip().endswith(("role/" + name, "user/" + name))
+    if principal.kind == "wildcard":
+        if scope.org or scope.principal_arn:
+            return False
+        return not scope.accounts or OWN in scope.accounts
+    return False
+
+
+def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model, options: Options):
+    """(missing actions, the side that lacks them, when), or None when the role can use the key
+    or sqsguard cannot tell."""
+    for analysis in analyses(key, model, options):
+        if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.unknown_statements:
+            return None
+        if any(s.unreadable for s in analysis.statements):
+            return None
+        direct = set()
+        delegated = set()
+        for grant in analysis.grants:
+            if _role_reached(grant, role):
+                direct |= grant.actions
+            if grant.principal.is_own_root:
+                delegated |= grant.actions
+        missing = [a for a in actions if a not in direct]
+        if not missing:
+            continue
+        not_delegated = [a for a in missing if a not in delegated]
+        if not_delegated:
+            return not_delegated, "key", analysis.when
+        if role.unknown:
+            return None  # a policy of the role cannot be read: never a guess
+        statements = []
+        for _, value in role.documents:
+            found, why = iam.document(value)
+            if why is not None:
+                return None
+            statements.extend(found)
+        target = iam.Target(key.unit, key.address, "kms")
+        lacking = []
+        for action in missing:
+            verdict = iam.allows(statements, "kms:" + action, target)
+            if verdict is None:
+                return None
+            if not verdict:
+                lacking.append(action)
+        if lacking:
+            return lacking, "iam", analysis.when
+    return None
+
+
+def _users(model: Model, action: str) -> list[tuple[Queue, str, IamRole, object]]:
+    """(queue, how, role, where) for every principal of the code that uses a queue that way."""
+    found = []
+    if action == "sqs:ReceiveMessage":
+        for consumer in model.consumers:
+            if consumer.queue is not None and consumer.role is not None:
+                found.append((consumer.queue, "%s %s" % (consumer.kind, consumer.address), consumer.role, consumer))
+    for role in model.roles:
+        if role.unknown:
+            continue
+        statements = []
+        for _, value in role.documents:
+            statements.extend(iam.document(value)[0])
+        for queue in model.queues:
+            name = queue.name.value if getattr(queue, "name", None) is not None and isinstance(queue.name.value, str) else None
+            if iam.names(statements, action, iam.Target(queue.unit, queue.address, "sqs", name)):
+                found.append((queue, "role %s (allowed %s by its IAM policy)" % (role.address, action), role, role))
+    return found
+
+
+def _principal_rule(model: Model, options: Options, action: str, needed: tuple[str, ...], verb: str) -> Iterator[Hit]:
+    keys = _keys(model)
+    problems: dict[int, list] = {}
+    order: list[Queue] = []
+    seen: set[tuple[int, int]] = set()
+    for queue, how, role, _ in _users(model, action):
+        if (id(queue), id(role)) in seen:
+            continue
+        seen.add((id(queue), id(role)))
+        for choice in queue.choices:
+            key = keys.get((choice.key_unit, choice.key_address)) if choice.mode is Encryption.CUSTOMER_KEY else None
+            problem = _key_access(key, role, needed, model, options) if key is not None else None
+            if problem is not None:
+                if id(queue) not in problems:
+                    order.append(queue)
+                problems.setdefault(id(queue), []).append((how, role, key, choice, problem))
+                break
+    for queue in order:
+        (how, role, key, choice, (missing, side, when)), *others = problems[id(queue)]
+        actions = " and ".join("kms:" + a for a in missing)
+        conditions = [w for w in (choice.when, when) if w]
+        if side == "key":
+            why = "the key policy neither allows it nor delegates %s to the account root" % actions
+            fix = "add a key policy statement that allows %s %s" % (role.address, actions)
+        else:
+            why = "the key policy leaves the key to IAM, and no policy of %s allows %s on it" % (role.address, actions)
+            fix = "allow %s on the key's ARN in %s's IAM policy" % (actions, role.address)
+        also = ""
+        if others:
+            also = " Also: %s." % "; ".join(
+                "%s (role %s, %s)" % (h, r.address, "key policy" if p[1] == "key" else "IAM policy") for h, r, _, _, p in others
+            )
+        yield Hit(
+            queue,
+            "%s %s queue %s, encrypted with key %s, but %s cannot %s with the key%s: %s, so every call fails with "
+            "kms:AccessDenied — %s.%s"
+            % (how[:1].upper() + how[1:], verb, queue.address, key.address, role.address, actions,
+               " when %s" % ", ".join(conditions) if conditions else "", why, fix, also),
+            _where(queue),
+        )
+
+
+@rule("SQG404")
+def consumer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
+    yield from _principal_rule(model, options, "sqs:ReceiveMessage", ("Decrypt",), "receives from")
+
+
+@rule("SQG405")
+def sender_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
+    yield from _principal_rule(model, options, "sqs:SendMessage", ("GenerateDataKey", "Decrypt"), "sends to")

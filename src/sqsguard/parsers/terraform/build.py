@@ -27,6 +27,8 @@ from ..attributes import as_bool, common_tags
 from ..attributes import dead_letter_target as shared_dead_letter_target
 from .drafts import Draft, DraftAttr
 from .policies import policy_value
+from .iam import IAM_TYPES
+from .iam import add as add_iam
 from .sources import SOURCE_TYPES, producers
 from .values import JsonDoc, lift, strip_json
 
@@ -66,6 +68,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
             queue = Queue(
                 **common,
                 names=dict(names),
+                name=_attr(a, "name"),
                 sse=_attr(a, "sqs_managed_sse_enabled", names["sse"]),
                 kms_key=_attr(a, "kms_master_key_id", names["kms_key"]),
                 data_key_reuse=_attr(a, "kms_data_key_reuse_period_seconds", names["data_key_reuse"]),
@@ -114,6 +117,8 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
         else:
             if draft.rtype in SOURCE_TYPES:
                 model.producers.extend(producers(draft, common))
+            if draft.rtype in IAM_TYPES:
+                add_iam(model, draft, common)
             properties = {}
             for name, attr in a.items():
                 if name in ("policy", "access_policy") and attr.value is not None:

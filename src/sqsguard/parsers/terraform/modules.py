@@ -38,6 +38,8 @@ from ...model import (
     render,
 )
 from .drafts import Draft, DraftAttr, merge_instances
+from .iam import IAM_TYPES
+from .sources import SOURCE_TYPES
 from .expressions import Evaluator
 from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
 from .values import EvalError, JsonDoc, MissingFile, freeze, is_known
@@ -47,19 +49,12 @@ KEY = "aws_kms_key"
 ALIAS = "aws_kms_alias"
 KEY_POLICY = "aws_kms_key_policy"
 REDRIVE = "aws_sqs_queue_redrive_policy"
-# Resources later stages read (producers, consumers, queue policies).
-OTHER_TYPES = frozenset(
-    {
-        "aws_sns_topic_subscription",
-        "aws_s3_bucket_notification",
-        "aws_cloudwatch_event_target",
-        "aws_sqs_queue_policy",
-        "aws_lambda_event_source_mapping",
-        "aws_sns_topic",
-        "aws_s3_bucket",
-        "aws_cloudwatch_event_rule",
-        "aws_pipes_pipe",
-    }
+# Resources later stages read: producers, roles, policies and consumers (their own modules
+# list them), queue policies.
+OTHER_TYPES = (
+    frozenset({"aws_sqs_queue_policy", "aws_sns_topic", "aws_s3_bucket", "aws_cloudwatch_event_rule", "aws_pipes_pipe"})
+    | SOURCE_TYPES
+    | IAM_TYPES
 )
 MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
 DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region"})
@@ -67,6 +62,7 @@ KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)
 
 ATTRIBUTES = {
     QUEUE: (
+        "name",
         "sqs_managed_sse_enabled",
         "kms_master_key_id",
         "kms_data_key_reuse_period_seconds",

@@ -1,0 +1,81 @@
+"""Terraform roles, policies and Lambda consumers, into the model (shared by the HCL and the
+plan parser): `aws_iam_role` (`inline_policy` blocks, `managed_policy_arns`), `aws_iam_user`,
+`aws_iam_role_policy` / `aws_iam_user_policy`, `aws_iam_policy` with
+`aws_iam_role_policy_attachment` / `aws_iam_user_policy_attachment`, `aws_lambda_function`
+(`role`) and `aws_lambda_event_source_mapping`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...model import Attr, Consumer, Function, IamPolicy, IamRole, Model, PolicyAttachment
+from .drafts import Draft, DraftAttr
+from .policies import policy_value
+from .values import strip_json
+
+IAM_TYPES = frozenset(
+    {
+        "aws_iam_role",
+        "aws_iam_user",
+        "aws_iam_role_policy",
+        "aws_iam_user_policy",
+        "aws_iam_policy",
+        "aws_iam_role_policy_attachment",
+        "aws_iam_user_policy_attachment",
+        "aws_lambda_function",
+        "aws_lambda_event_source_mapping",
+    }
+)
+
+
+def _attr(attrs: dict[str, DraftAttr], name: str) -> Attr | None:
+    found = attrs.get(name)
+    if found is None:
+        return None
+    return Attr(name, strip_json(found.value), found.text, found.location, found.origin)
+
+
+def _document(attrs: dict[str, DraftAttr], name: str) -> Attr | None:
+    found = attrs.get(name)
+    if found is None:
+        return None
+    where = found.location
+    return Attr(name, policy_value(found.value, where.line, where.end_line, where.file), found.text, where)
+
+
+def add(model: Model, draft: Draft, common: dict) -> None:
+    attrs, rtype = draft.attrs, draft.rtype
+    if rtype in ("aws_iam_role", "aws_iam_user"):
+        inline = []
+        blocks = attrs.get("inline_policy")
+        for index, block in enumerate(blocks.value if blocks is not None and isinstance(blocks.value, list) else []):
+            if isinstance(block, dict) and block.get("policy") is not None:
+                where = blocks.location
+                inline.append(Attr("inline_policy[%d]" % index, policy_value(block["policy"], where.line, where.end_line, where.file), "inline_policy", where))
+        managed = _attr(attrs, "managed_policy_arns")
+        arns = managed.value if managed is not None and isinstance(managed.value, list) else ([managed.value] if managed is not None else [])
+        model.roles.append(
+            IamRole(**common, name=_attr(attrs, "name"), inline=inline,
+                    managed=[Attr("managed_policy_arns", v, managed.text, managed.location) for v in arns] if managed else [])
+        )
+    elif rtype in ("aws_iam_role_policy", "aws_iam_user_policy"):
+        who = _attr(attrs, "role") or _attr(attrs, "user")
+        model.iam_policies.append(IamPolicy(**common, document=_document(attrs, "policy"), roles=[who.value] if who else []))
+    elif rtype == "aws_iam_policy":
+        model.iam_policies.append(IamPolicy(**common, document=_document(attrs, "policy"), managed=True))
+    elif rtype in ("aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment"):
+        who = _attr(attrs, "role") or _attr(attrs, "user")
+        policy = _attr(attrs, "policy_arn")
+        model.attachments.append(
+            PolicyAttachment(**common, role=who.value if who else None, policy=policy.value if policy else None)
+        )
+    elif rtype == "aws_lambda_function":
+        model.functions.append(Function(**common, role=_attr(attrs, "role")))
+    elif rtype == "aws_lambda_event_source_mapping":
+        function = _attr(attrs, "function_name")
+        model.consumers.append(
+            Consumer(**common, kind="Lambda event source mapping", queue_ref=_attr(attrs, "event_source_arn"),
+                     function=function.value if function is not None else None)
+        )
+
+
