@@ -71,6 +71,8 @@ def link(model: Model) -> Model:
     for producer in model.producers:
         producer.queue = _queue_of(producer.target.value if producer.target else None, refs)
     _link_iam(model, refs)
+    for policy in model.queue_policies:
+        policy.queues = [q for q in (_queue_of(v, refs) for v in policy.queue_refs) if q is not None]
     for consumer in model.consumers:
         consumer.queue = _queue_of(consumer.queue_ref.value if consumer.queue_ref else None, refs)
         function = refs.resolve(consumer.function) if isinstance(consumer.function, ResourceRef) else None

@@ -496,6 +496,15 @@ class Consumer(Resource):
 
 
 @dataclass
+class QueuePolicy(Resource):
+    """A queue policy and the queues it covers."""
+
+    document: Attr | None = None
+    queue_refs: list[Any] = field(default_factory=list)  # values naming the queues
+    queues: list["Queue"] = field(default_factory=list)  # set by link.py
+
+
+@dataclass
 class OtherResource(Resource):
     """A resource kept for later stages (SNS, S3, EventBridge, Lambda, queue policies)."""
 
@@ -515,6 +524,7 @@ class Model:
     attachments: list[PolicyAttachment] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
+    queue_policies: list[QueuePolicy] = field(default_factory=list)
     others: list[OtherResource] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
@@ -534,6 +544,7 @@ class Model:
         yield from self.attachments
         yield from self.functions
         yield from self.consumers
+        yield from self.queue_policies
         yield from self.others
 
     def extend(self, other: "Model") -> None:
@@ -548,6 +559,7 @@ class Model:
         self.attachments.extend(other.attachments)
         self.functions.extend(other.functions)
         self.consumers.extend(other.consumers)
+        self.queue_policies.extend(other.queue_policies)
         self.others.extend(other.others)
         self.unit_accounts.update(other.unit_accounts)
 

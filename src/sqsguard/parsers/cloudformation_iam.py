@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..aws_policies import sam_policy
-from ..model import Attr, Consumer, Function, IamPolicy, IamRole, Location, Model
+from ..model import Attr, Consumer, Function, IamPolicy, IamRole, Location, Model, QueuePolicy
 
 IAM_TYPES = frozenset(
     {
@@ -26,6 +26,7 @@ IAM_TYPES = frozenset(
         "AWS::Lambda::Function",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Serverless::Function",
+        "AWS::SQS::QueuePolicy",
     }
 )
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -60,6 +61,10 @@ def add(model: Model, logical_id: str, rtype: str, props: dict, reader: Callable
             Consumer(**common, kind="Lambda event source mapping", queue_ref=here.get("EventSourceArn"),
                      function=function.value if function is not None else None)
         )
+    elif rtype == "AWS::SQS::QueuePolicy":
+        queues = here.get("Queues")
+        values = queues.value if queues is not None and isinstance(queues.value, list) else ([queues.value] if queues else [])
+        model.queue_policies.append(QueuePolicy(**common, document=here.get("PolicyDocument"), queue_refs=values))
     elif rtype == "AWS::Serverless::Function":
         _sam_function(model, logical_id, props, here, reader, common)
 

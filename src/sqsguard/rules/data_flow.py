@@ -7,10 +7,11 @@ only the key policy can allow it. Findings attach to the queue and name the prod
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Iterator
 
 from .. import iam
-from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer, Queue
+from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer, Queue, QueuePolicy
 from ..options import Options
 from ..policy import OWN, Analysis, Grant
 from .base import Hit, rule
@@ -273,3 +274,89 @@ def consumer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
 @rule("SQG405")
 def sender_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
     yield from _principal_rule(model, options, "sqs:SendMessage", ("GenerateDataKey", "Decrypt"), "sends to")
+
+
+# --- SQG403: a queue policy that opens the queue to another account ---------------------------
+
+SQS_SEND, SQS_RECEIVE = "sqs:SendMessage", "sqs:ReceiveMessage"
+
+
+def _opened(policy: QueuePolicy, context) -> list[tuple[str, str, str]]:
+    """(account, what, principal as written) for each foreign account the policy lets send or receive."""
+    from ..policy import analyze
+
+    found = []
+    for analysis in analyze(policy.document.value, context, policy.location.file)[:1]:
+        if analysis.unresolved is not None or analysis.parse_problem is not None:
+            return []
+        for statement in analysis.statements:
+            if statement.effect != "Allow" or statement.not_action:
+                continue
+            patterns = [p.strip() for p in statement.action_text.split(",")]
+            for action, what in ((SQS_SEND, "send"), (SQS_RECEIVE, "receive")):
+                if not any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns):
+                    continue
+                for principal in statement.principals:
+                    account = principal.account
+                    if principal.kind in ("root", "iam") and account and account != OWN and not context.is_own(account):
+                        found.append((account, what, principal.text))
+    return found
+
+
+def _account_allowed(analysis: Analysis, account: str, action: str) -> bool:
+    for grant in analysis.grants:
+        if action not in grant.actions:
+            continue
+        principal, scope = grant.principal, grant.scope
+        if principal.kind in ("root", "iam") and principal.account == account:
+            return True
+        if principal.kind == "wildcard" and (not scope.constrains or (scope.accounts and account in scope.accounts)):
+            return True
+    return False
+
+
+@rule("SQG403")
+def cross_account_queue_without_key_access(model: Model, options: Options) -> Iterator[Hit]:
+    from .key_policy import context_for
+
+    keys = _keys(model)
+    for policy in model.queue_policies:
+        if policy.document is None:
+            continue
+        for queue in policy.queues:
+            for choice in queue.choices:
+                key = keys.get((choice.key_unit, choice.key_address)) if choice.mode is Encryption.CUSTOMER_KEY else None
+                if key is None:
+                    continue
+                context = context_for(key, model, options)
+                opened = _opened(policy, context)
+                if not opened:
+                    continue
+                found = None
+                for analysis in analyses(key, model, options):
+                    if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.unknown_statements:
+                        break
+                    if any(s.unreadable for s in analysis.statements):
+                        break
+                    for account, what, principal in opened:
+                        needed = NEEDED if what == "send" else ("Decrypt",)
+                        missing = [a for a in needed if not _account_allowed(analysis, account, a)]
+                        if missing:
+                            found = (account, what, principal, missing, analysis.when)
+                            break
+                    if found:
+                        break
+                if found is None:
+                    continue
+                account, what, principal, missing, when = found
+                actions = " and ".join("kms:" + a for a in missing)
+                yield Hit(
+                    queue,
+                    "The queue policy %s lets account %s (%s) %s %s queue %s, but the policy of its key %s does "
+                    "not allow that account %s%s, so its calls fail with kms:AccessDenied — add a key policy "
+                    "statement allowing arn:aws:iam::%s:root %s (the account's own IAM policy must allow it too)."
+                    % (policy.address, account, principal, what, "to" if what == "send" else "from", queue.address,
+                       key.address, actions, " when %s" % when if when else "", account, actions),
+                    _where(queue),
+                )
+                break

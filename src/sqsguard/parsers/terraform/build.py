@@ -27,7 +27,7 @@ from ..attributes import as_bool, common_tags
 from ..attributes import dead_letter_target as shared_dead_letter_target
 from .drafts import Draft, DraftAttr
 from .policies import policy_value
-from .iam import IAM_TYPES
+from .iam import IAM_TYPES, queue_policy
 from .iam import add as add_iam
 from .sources import SOURCE_TYPES, producers
 from .values import JsonDoc, lift, strip_json
@@ -79,6 +79,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
             )
             model.queues.append(queue)
             queues.setdefault((queue.unit, queue.address), queue)
+            queue_policy(model, common, a)
         elif draft.rtype in KEY_TYPES:
             model.keys.append(
                 Key(

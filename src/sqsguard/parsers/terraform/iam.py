@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...model import Attr, Consumer, Function, IamPolicy, IamRole, Model, PolicyAttachment
+from ...model import Attr, Consumer, Function, IamPolicy, IamRole, Model, PolicyAttachment, QueuePolicy, ResourceRef
 from .drafts import Draft, DraftAttr
 from .policies import policy_value
 from .values import strip_json
@@ -24,6 +24,7 @@ IAM_TYPES = frozenset(
         "aws_iam_user_policy_attachment",
         "aws_lambda_function",
         "aws_lambda_event_source_mapping",
+        "aws_sqs_queue_policy",
     }
 )
 
@@ -69,6 +70,9 @@ def add(model: Model, draft: Draft, common: dict) -> None:
         model.attachments.append(
             PolicyAttachment(**common, role=who.value if who else None, policy=policy.value if policy else None)
         )
+    elif rtype == "aws_sqs_queue_policy":
+        queue = _attr(attrs, "queue_url")
+        model.queue_policies.append(QueuePolicy(**common, document=_document(attrs, "policy"), queue_refs=[queue.value] if queue else []))
     elif rtype == "aws_lambda_function":
         model.functions.append(Function(**common, role=_attr(attrs, "role")))
     elif rtype == "aws_lambda_event_source_mapping":
@@ -79,3 +83,11 @@ def add(model: Model, draft: Draft, common: dict) -> None:
         )
 
 
+
+
+def queue_policy(model: Model, queue_common: dict, attrs: dict[str, DraftAttr]) -> None:
+    """The `policy` argument of an `aws_sqs_queue`: a queue policy of that queue."""
+    document = _document(attrs, "policy")
+    if document is not None and document.value is not None:
+        ref = ResourceRef(queue_common["unit"], queue_common["address"], "arn", queue_common["address"])
+        model.queue_policies.append(QueuePolicy(**queue_common, document=document, queue_refs=[ref]))

@@ -52,7 +52,7 @@ REDRIVE = "aws_sqs_queue_redrive_policy"
 # Resources later stages read: producers, roles, policies and consumers (their own modules
 # list them), queue policies.
 OTHER_TYPES = (
-    frozenset({"aws_sqs_queue_policy", "aws_sns_topic", "aws_s3_bucket", "aws_cloudwatch_event_rule", "aws_pipes_pipe"})
+    frozenset({"aws_sns_topic", "aws_s3_bucket", "aws_cloudwatch_event_rule", "aws_pipes_pipe"})
     | SOURCE_TYPES
     | IAM_TYPES
 )
@@ -69,6 +69,7 @@ ATTRIBUTES = {
         "tags",
         "fifo_queue",
         "redrive_policy",
+        "policy",
     ),
     KEY: (
         "policy",
