@@ -304,7 +304,7 @@ def test_key_policy_attachment_replaces_the_keys_policy(tmp_path):
     assert k.bypass_lockout.value is True
 
 
-def test_other_resources_keep_their_settings_for_later_rules(tmp_path):
+def test_producers_and_queue_policies_are_read_into_the_model(tmp_path):
     write_tree(
         tmp_path,
         {
@@ -333,17 +333,12 @@ def test_other_resources_keep_their_settings_for_later_rules(tmp_path):
             """
         },
     )
-    others = {o.address: o for o in read(tmp_path).model.others}
-    assert sorted(others) == [
-        "aws_s3_bucket_notification.n",
-        "aws_sns_topic.t",
-        "aws_sns_topic_subscription.s",
-        "aws_sqs_queue_policy.p",
+    model = read(tmp_path).model
+    assert [(p.address, p.kind, p.service, p.source, p.queue.address) for p in model.producers] == [
+        ("aws_sns_topic_subscription.s", "SNS subscription", "sns.amazonaws.com", "topic aws_sns_topic.t", "aws_sqs_queue.q"),
+        ("aws_s3_bucket_notification.n", "S3 event notification", "s3.amazonaws.com", "bucket b", "aws_sqs_queue.q"),
     ]
-    subscription = others["aws_sns_topic_subscription.s"].properties
-    assert subscription["protocol"] == "sqs" and subscription["endpoint"].address == "aws_sqs_queue.q"
-    notification = others["aws_s3_bucket_notification.n"].properties
-    assert notification["queue"][0]["events"] == ["s3:ObjectCreated:*"]
-    assert notification["queue"][0]["queue_arn"].address == "aws_sqs_queue.q"
-    queue_policy = others["aws_sqs_queue_policy.p"].properties["policy"]
-    assert queue_policy["Statement"][0]["Principal"] == {"Service": "sns.amazonaws.com"}
+    (queue_policy,) = model.queue_policies
+    assert [q.address for q in queue_policy.queues] == ["aws_sqs_queue.q"]
+    assert queue_policy.document.value["Statement"][0]["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert not any(r.address == "aws_instance.ignored" for r in model.resources())

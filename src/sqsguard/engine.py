@@ -189,7 +189,7 @@ def scan(
         model.extend(outcome.model)
         report.errors.extend(outcome.errors)
         report.files_scanned += outcome.files_scanned
-    link(model)
+    link(model, options)
     ran = rules_run(select, ignore)
     pairs = run_rules(model, options, select, ignore, filters.severity)
     suppressions, by_resource = suppress.collect(model, filters.config_ignores)

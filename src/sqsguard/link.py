@@ -15,7 +15,7 @@ from .model import Alias, Concat, Conditional, Function, IamPolicy, IamRole, Key
 class References:
     def __init__(self, model: Model):
         self.by_address: dict[tuple[str, str], Any] = {}
-        for obj in [*model.keys, *model.aliases, *model.queues, *model.roles, *model.iam_policies, *model.functions, *model.others]:
+        for obj in [*model.keys, *model.aliases, *model.queues, *model.roles, *model.iam_policies, *model.functions]:
             self.by_address.setdefault((obj.unit, obj.address), obj)
         self.aliases_by_name: dict[str, list[Alias]] = {}
         for alias in model.aliases:
@@ -49,7 +49,30 @@ class References:
         return None
 
 
-def link(model: Model) -> Model:
+def key_context(key: Key, model: Model, options: Any) -> Any:
+    """Which accounts are this key's own and which are trusted (policy.Context)."""
+    from .policy import Context
+
+    own = set(options.own_accounts)
+    account = model.unit_accounts.get(key.unit)
+    if account:
+        own.add(account)
+    return Context(own_accounts=frozenset(own), trusted_accounts=frozenset(options.trusted_accounts))
+
+
+def analyse_key(key: Key, model: Model, options: Any) -> list:
+    """The key's policy as KMS reads it, analysed once per set of accounts and kept on the key."""
+    from .policy import analyze
+
+    context = key_context(key, model, options)
+    if context not in key.analyses:
+        owner = key.policy_attachment or key
+        key.analyses[context] = analyze(key.policy.value if key.policy is not None else None, context, owner.location.file)
+    return key.analyses[context]
+
+
+def link(model: Model, options: Any = None) -> Model:
+    """Resolve references; with `options`, also read every key policy for the run's accounts."""
     refs = References(model)
     for attachment in model.key_policies:
         target = attachment.key.value if attachment.key else None
@@ -73,6 +96,9 @@ def link(model: Model) -> Model:
     _link_iam(model, refs)
     for policy in model.queue_policies:
         policy.queues = [q for q in (_queue_of(v, refs) for v in policy.queue_refs) if q is not None]
+    if options is not None:
+        for key in model.keys:
+            analyse_key(key, model, options)
     for consumer in model.consumers:
         consumer.queue = _queue_of(consumer.queue_ref.value if consumer.queue_ref else None, refs)
         function = refs.resolve(consumer.function) if isinstance(consumer.function, ResourceRef) else None

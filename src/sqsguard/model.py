@@ -398,8 +398,12 @@ class Key(Resource):
     bypass_lockout: Attr | None = None
     tags: "dict | Unresolved" = field(default_factory=dict)  # Unresolved: cannot be read statically
     aliases: list[str] = field(default_factory=list)
+    replica: bool = False  # a multi-Region replica: rotation and key spec follow its primary key
     # Set by link.py when an aws_kms_key_policy replaces this key's policy.
     policy_attachment: "KeyPolicyAttachment | None" = None
+    # The policy as KMS reads it, one analysis per combination of conditions (policy.Analysis),
+    # by the accounts it was read for: set by link.py, read by the rules.
+    analyses: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -505,13 +509,6 @@ class QueuePolicy(Resource):
 
 
 @dataclass
-class OtherResource(Resource):
-    """A resource kept for later stages (SNS, S3, EventBridge, Lambda, queue policies)."""
-
-    properties: dict = field(default_factory=dict)
-
-
-@dataclass
 class Model:
     queues: list[Queue] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)
@@ -525,11 +522,8 @@ class Model:
     functions: list[Function] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
     queue_policies: list[QueuePolicy] = field(default_factory=list)
-    others: list[OtherResource] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
-    # Facts rules derive from the linked model and share within one run (key-policy analyses).
-    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def resources(self) -> Iterator[Resource]:
         """Every model object a finding can attach to, in a stable order."""
@@ -545,7 +539,6 @@ class Model:
         yield from self.functions
         yield from self.consumers
         yield from self.queue_policies
-        yield from self.others
 
     def extend(self, other: "Model") -> None:
         self.queues.extend(other.queues)
@@ -560,7 +553,6 @@ class Model:
         self.functions.extend(other.functions)
         self.consumers.extend(other.consumers)
         self.queue_policies.extend(other.queue_policies)
-        self.others.extend(other.others)
         self.unit_accounts.update(other.unit_accounts)
 
 

@@ -16,7 +16,6 @@ from ..model import (
     Key,
     Location,
     Model,
-    OtherResource,
     Queue,
     Unresolved,
 )
@@ -31,23 +30,9 @@ QUEUE = "AWS::SQS::Queue"
 KEY = "AWS::KMS::Key"
 ALIAS = "AWS::KMS::Alias"
 
-# Resource types later stages read (producers, consumers, queue policies, nested stacks).
-KEPT_TYPES = {
-    "AWS::SNS::Topic",
-    "AWS::SNS::Subscription",
-    "AWS::SNS::TopicPolicy",
-    "AWS::S3::Bucket",
-    "Custom::S3BucketNotifications",
-    "AWS::Events::Rule",
-    "AWS::Pipes::Pipe",
-    "AWS::Lambda::Function",
-    "AWS::Lambda::EventSourceMapping",
-    "AWS::Serverless::Function",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SQS::QueueInlinePolicy",
-    "AWS::KMS::ReplicaKey",
-    "AWS::CloudFormation::Stack",
-} | SOURCE_TYPES | IAM_TYPES
+REPLICA_KEY = "AWS::KMS::ReplicaKey"
+# Resource types later stages read: producers, roles, policies, consumers, queue policies.
+KEPT_TYPES = SOURCE_TYPES | IAM_TYPES | {REPLICA_KEY}
 
 QUEUE_NAMES = {
     "sse": "SqsManagedSseEnabled",
@@ -131,7 +116,7 @@ def build_model(
                     sse_conflicts_when="true",
                 )
             )
-        elif rtype == KEY:
+        elif rtype in (KEY, REPLICA_KEY):
             model.keys.append(
                 Key(
                     **common,
@@ -150,6 +135,7 @@ def build_model(
                     key_usage=attrs.get("KeyUsage"),
                     bypass_lockout=attrs.get("BypassPolicyLockoutSafetyCheck"),
                     tags=_tags(attrs.value("Tags")),
+                    replica=rtype == REPLICA_KEY,
                 )
             )
         elif rtype == ALIAS:
@@ -162,6 +148,7 @@ def build_model(
                 )
             )
         else:
+
             def reader(node: Any) -> _AttrReader:
                 return _AttrReader(node, resolver, file, getattr(node, "line", start) or start, getattr(node, "end_line", end) or end)
 
@@ -169,7 +156,6 @@ def build_model(
                 model.producers.extend(producers(str(logical_id), rtype, props, reader, common))
             if rtype in IAM_TYPES:
                 add_iam(model, str(logical_id), rtype, props, reader, common)
-            model.others.append(OtherResource(**common, properties=resolver.resolve(props)))
     return model
 
 

@@ -34,6 +34,8 @@ def key_rotation_disabled(model: Model, options: Options) -> Iterator[Hit]:
     """Judged per combination of deploy-time conditions, with the key spec and usage of that
     same combination: only symmetric encryption keys rotate automatically."""
     for key in model.keys:
+        if key.replica:
+            continue  # a replica rotates with its primary key
         name = key.attr_name("rotation")
         values = [a.value if a is not None else None for a in (key.rotation, key.key_spec, key.key_usage)]
         for assignment in assignments(*values):

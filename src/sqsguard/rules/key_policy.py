@@ -16,7 +16,6 @@ from ..policy import (
     Context,
     Grant,
     administration,
-    analyze,
     crypto,
     principal_id,
     summarize,
@@ -25,11 +24,9 @@ from .base import Hit, rule
 
 
 def context_for(key: Key, model: Model, options: Options) -> Context:
-    own = set(options.own_accounts)
-    account = model.unit_accounts.get(key.unit)
-    if account:
-        own.add(account)
-    return Context(own_accounts=frozenset(own), trusted_accounts=frozenset(options.trusted_accounts))
+    from ..link import key_context
+
+    return key_context(key, model, options)
 
 
 def policy_owner(key: Key) -> Resource:
@@ -37,13 +34,10 @@ def policy_owner(key: Key) -> Resource:
 
 
 def analyses(key: Key, model: Model, options: Options) -> list[Analysis]:
-    """The key's policy analysed once per run, whichever of the seven rules asks first."""
-    cache = model.derived.setdefault("key-policy-analyses", {})
-    identity = (id(key), id(options))
-    if identity not in cache:
-        value = key.policy.value if key.policy is not None else None
-        cache[identity] = analyze(value, context_for(key, model, options), policy_owner(key).location.file)
-    return cache[identity]
+    """The key's policy as link.py analysed it (once, for the accounts of this run)."""
+    from ..link import analyse_key
+
+    return analyse_key(key, model, options)
 
 
 def _where(key: Key, grant: Grant | None = None) -> Location | None:

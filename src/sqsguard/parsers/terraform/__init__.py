@@ -10,7 +10,7 @@ Layout of this package:
 - `modules.py`      directories, root/child module instances, count / for_each
 - `registry.py`     the terraform-aws-modules sqs and kms modules, modelled
 - `drafts.py`       evaluated resource blocks; instances merged into one per block
-- `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, OtherResource, ...
+- `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, UnreadModule (with `sources.py`: producers; `iam.py`: roles, policies, consumers, queue policies)
 
 Which directories are roots: every scanned directory with a .tf file that mentions queues,
 keys or module calls, except one that another scanned directory calls as a local module

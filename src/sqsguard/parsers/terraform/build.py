@@ -17,7 +17,6 @@ from ...model import (
     KeyPolicyAttachment,
     Location,
     Model,
-    OtherResource,
     Queue,
     ResourceRef,
     UnreadModule,
@@ -92,6 +91,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                     key_usage=_attr(a, "key_usage"),
                     bypass_lockout=_attr(a, "bypass_policy_lockout_safety_check"),
                     tags=_tags(_value(a, "tags")),
+                    replica=draft.rtype in ("aws_kms_replica_key", "aws_kms_replica_external_key"),
                 )
             )
         elif draft.rtype == "aws_kms_alias":
@@ -115,34 +115,16 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
             )
         elif draft.rtype == "aws_sqs_queue_redrive_policy":
             redrives.append(draft)
-        else:
-            if draft.rtype in SOURCE_TYPES:
-                model.producers.extend(producers(draft, common))
-            if draft.rtype in IAM_TYPES:
-                add_iam(model, draft, common)
-            properties = {}
-            for name, attr in a.items():
-                if name in ("policy", "access_policy") and attr.value is not None:
-                    properties[name] = policy_value(attr.value, attr.location.line, attr.location.end_line, attr.location.file)
-                else:
-                    properties[name] = strip_json(attr.value)
-            model.others.append(OtherResource(**common, properties=properties))
+        elif draft.rtype in SOURCE_TYPES:
+            model.producers.extend(producers(draft, common))
+        elif draft.rtype in IAM_TYPES:
+            add_iam(model, draft, common)
     for draft in redrives:
         target = _value(draft.attrs, "queue_url")
         if isinstance(target, ResourceRef):
             queue = queues.get((target.unit, target.address))
             if queue is not None and queue.dead_letter_target is None:
                 queue.dead_letter_target = dead_letter_target(_value(draft.attrs, "redrive_policy"))
-        model.others.append(
-            OtherResource(
-                address=draft.address,
-                resource_type=draft.rtype,
-                format=fmt,
-                location=draft.location,
-                unit=draft.unit,
-                properties={n: strip_json(v.value) for n, v in draft.attrs.items()},
-            )
-        )
     return model
 
 

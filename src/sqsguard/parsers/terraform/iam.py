@@ -6,7 +6,6 @@ plan parser): `aws_iam_role` (`inline_policy` blocks, `managed_policy_arns`), `a
 
 from __future__ import annotations
 
-from typing import Any
 
 from ...model import Attr, Consumer, Function, IamPolicy, IamRole, Model, PolicyAttachment, QueuePolicy, ResourceRef
 from .drafts import Draft, DraftAttr

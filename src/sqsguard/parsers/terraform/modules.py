@@ -49,13 +49,10 @@ KEY = "aws_kms_key"
 ALIAS = "aws_kms_alias"
 KEY_POLICY = "aws_kms_key_policy"
 REDRIVE = "aws_sqs_queue_redrive_policy"
-# Resources later stages read: producers, roles, policies and consumers (their own modules
-# list them), queue policies.
-OTHER_TYPES = (
-    frozenset({"aws_sns_topic", "aws_s3_bucket", "aws_cloudwatch_event_rule", "aws_pipes_pipe"})
-    | SOURCE_TYPES
-    | IAM_TYPES
-)
+# Keys of other kinds read as keys (build.py), and the resources later stages read: producers,
+# roles, policies, consumers and queue policies (their own modules list them).
+OTHER_KEY_TYPES = frozenset({"aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key"})
+OTHER_TYPES = OTHER_KEY_TYPES | SOURCE_TYPES | IAM_TYPES
 MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
 DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region"})
 KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)

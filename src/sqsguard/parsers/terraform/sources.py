@@ -22,6 +22,8 @@ def producers(draft: Draft, common: dict) -> list[Producer]:
             return "?"
         if isinstance(attr.value, ResourceRef):
             return attr.value.address  # the topic, bucket or rule, not its attribute
+        if isinstance(attr.value, str):
+            return attr.value
         return attr.text or render(attr.value)
 
     def make(kind: str, service: str, source: str, target: Attr) -> Producer:
