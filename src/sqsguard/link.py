@@ -101,6 +101,9 @@ def link(model: Model, options: Any = None) -> Model:
             analyse_key(key, model, options)
     for consumer in model.consumers:
         consumer.queue = _queue_of(consumer.queue_ref.value if consumer.queue_ref else None, refs)
+        if isinstance(consumer.role_ref, ResourceRef):
+            role = refs.resolve(consumer.role_ref)
+            consumer.role = role if isinstance(role, IamRole) else None
         function = refs.resolve(consumer.function) if isinstance(consumer.function, ResourceRef) else None
         if isinstance(function, Function):
             if function.implicit_role is not None:

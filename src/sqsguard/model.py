@@ -488,12 +488,14 @@ class Function(Resource):
 
 @dataclass
 class Consumer(Resource):
-    """Something that receives from a queue as a principal of the code: a Lambda event source
-    mapping or a SAM SQS event (its function's role)."""
+    """Something that receives from or sends to a queue as a principal of the code: a Lambda
+    event source mapping or a SAM SQS event (its function's role), an EventBridge Pipe (its role)."""
 
     kind: str = ""
     queue_ref: Attr | None = None
     function: Any = None  # a reference to the function
+    role_ref: Any = None  # or the role it runs as, directly (an EventBridge Pipe)
+    sends: bool = False  # it sends to the queue (a Pipe's target) rather than receiving
     # Set by link.py.
     queue: "Queue | None" = None
     role: "IamRole | None" = None

@@ -27,6 +27,7 @@ IAM_TYPES = frozenset(
         "AWS::Lambda::EventSourceMapping",
         "AWS::Serverless::Function",
         "AWS::SQS::QueuePolicy",
+        "AWS::Pipes::Pipe",
     }
 )
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -61,6 +62,12 @@ def add(model: Model, logical_id: str, rtype: str, props: dict, reader: Callable
             Consumer(**common, kind="Lambda event source mapping", queue_ref=here.get("EventSourceArn"),
                      function=function.value if function is not None else None)
         )
+    elif rtype == "AWS::Pipes::Pipe":
+        role = here.get("RoleArn")
+        for name, kind, sends in (("Source", "EventBridge Pipe source", False), ("Target", "EventBridge Pipe target", True)):
+            end = here.get(name)
+            if end is not None:
+                model.consumers.append(Consumer(**common, kind=kind, queue_ref=end, role_ref=role.value if role else None, sends=sends))
     elif rtype == "AWS::SQS::QueuePolicy":
         queues = here.get("Queues")
         values = queues.value if queues is not None and isinstance(queues.value, list) else ([queues.value] if queues else [])

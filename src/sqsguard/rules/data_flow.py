@@ -207,10 +207,9 @@ def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model,
 def _users(model: Model, action: str) -> list[tuple[Queue, str, IamRole, object]]:
     """(queue, how, role, where) for every principal of the code that uses a queue that way."""
     found = []
-    if action == "sqs:ReceiveMessage":
-        for consumer in model.consumers:
-            if consumer.queue is not None and consumer.role is not None:
-                found.append((consumer.queue, "%s %s" % (consumer.kind, consumer.address), consumer.role, consumer))
+    for consumer in model.consumers:
+        if consumer.queue is not None and consumer.role is not None and consumer.sends == (action == "sqs:SendMessage"):
+            found.append((consumer.queue, "%s %s" % (consumer.kind, consumer.address), consumer.role, consumer))
     for role in model.roles:
         if role.unknown:
             continue

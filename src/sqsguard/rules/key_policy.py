@@ -1,7 +1,7 @@
 """SQG201–SQG207: is each customer-managed key's policy least-privilege?
 
 The analysis is in `policy.py`; these functions only read its facts and word the verdicts.
-Findings attach to the key, or to the `aws_kms_key_policy` resource when the policy lives there,
+Findings attach to the key, or to the key policy resource when the policy is written apart from it,
 and point at the offending statement.
 """
 

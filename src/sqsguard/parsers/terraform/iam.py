@@ -24,6 +24,7 @@ IAM_TYPES = frozenset(
         "aws_lambda_function",
         "aws_lambda_event_source_mapping",
         "aws_sqs_queue_policy",
+        "aws_pipes_pipe",
     }
 )
 
@@ -69,6 +70,12 @@ def add(model: Model, draft: Draft, common: dict) -> None:
         model.attachments.append(
             PolicyAttachment(**common, role=who.value if who else None, policy=policy.value if policy else None)
         )
+    elif rtype == "aws_pipes_pipe":
+        role = _attr(attrs, "role_arn")
+        for name, kind, sends in (("source", "EventBridge Pipe source", False), ("target", "EventBridge Pipe target", True)):
+            end = _attr(attrs, name)
+            if end is not None:
+                model.consumers.append(Consumer(**common, kind=kind, queue_ref=end, role_ref=role.value if role else None, sends=sends))
     elif rtype == "aws_sqs_queue_policy":
         queue = _attr(attrs, "queue_url")
         model.queue_policies.append(QueuePolicy(**common, document=_document(attrs, "policy"), queue_refs=[queue.value] if queue else []))

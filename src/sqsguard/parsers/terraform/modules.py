@@ -89,7 +89,10 @@ JUDGED = {
     KEY_POLICY: ATTRIBUTES[KEY_POLICY],
     REDRIVE: ATTRIBUTES[REDRIVE],
 }
-META_ARGUMENTS = frozenset({"count", "for_each", "provider", "providers", "depends_on", "lifecycle", "source", "version"})
+# Meta-arguments of resource blocks, and the further ones of module calls (`source`, `version`:
+# a resource may have attributes of those names, such as a Pipe's `source`).
+RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
+META_ARGUMENTS = RESOURCE_META_ARGUMENTS | {"providers", "source", "version"}
 MAX_INSTANCES = 32
 MAX_MODULE_DEPTH = 12
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -699,7 +702,7 @@ class Instance:
         attrs: dict[str, DraftAttr] = {}
         file = block.seg.file
         for name, attr in block.attributes.items():
-            if name in META_ARGUMENTS or (names is not None and name not in names):
+            if name in RESOURCE_META_ARGUMENTS or (names is not None and name not in names):
                 continue
             value = ev.evaluate(attr.expr, attr.seg)
             text = attr.seg.text_of(attr.expr, 200)
