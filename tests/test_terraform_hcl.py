@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sqsguard.parsers.terraform.hcl import HclError, parse_text, top_level_blocks
-from sqsguard.parsers.terraform.modules import KEEP
+from sqsguard.parsers.terraform.resources import KEEP
 
 HERE = Path(__file__).parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"

@@ -37,10 +37,10 @@ from ..model import (
 )
 from ..options import Options
 from .documents import Node, NodeList
+from .terraform.resources import KEY_TYPES as _KEY_TYPES
 
 _ADDRESS = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
-_KEY_TYPES = ("aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key")
 
 
 def is_plan(data: dict) -> bool:
@@ -100,7 +100,7 @@ class PlanReader:
     def model(self) -> Model:
         from .terraform.build import build_model
         from .terraform.drafts import Draft, merge_instances
-        from .terraform.modules import ATTRIBUTES, JUDGED, MODEL_TYPES
+        from .terraform.resources import ATTRIBUTES, JUDGED, MODEL_TYPES
 
         groups: dict[str, list] = {}
         order: list[str] = []

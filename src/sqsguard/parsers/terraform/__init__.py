@@ -7,7 +7,10 @@ Layout of this package:
 - `expressions.py`  the evaluator: references, operators, templates, for-expressions
 - `functions.py`    Terraform's built-in functions that can be evaluated statically
 - `policies.py`     `aws_iam_policy_document` and `policy` arguments → IAM JSON documents
-- `modules.py`      directories, root/child module instances, count / for_each
+- `resources.py`    the resource table: which types become which model objects, read how
+- `loading.py`      directories → modules (every file parsed once), literal-only contexts
+- `variables.py`    variable values converted to their declared types
+- `modules.py`      root/child module instances, count / for_each
 - `registry.py`     the terraform-aws-modules sqs and kms modules, modelled
 - `drafts.py`       evaluated resource blocks; instances merged into one per block
 - `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, UnreadModule (with `sources.py`: producers; `iam.py`: roles, policies, consumers, queue policies)
@@ -84,7 +87,8 @@ def _tf_names(directory: str) -> list[str]:
 
 def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
     from .build import build_model
-    from .modules import Instance, Loader, Module
+    from .loading import Loader, Module
+    from .modules import Instance
 
     # file() and templatefile() read only inside the repositories scanned (and modules they call)
     allowed = sorted({_repository_root(t.path) for t in targets})
@@ -182,7 +186,7 @@ def _literal_source(block: Any) -> str | None:
 
 
 def _units(module: Any) -> list[tuple[str, Any]]:
-    from .modules import Module
+    from .loading import Module
 
     if not module.duplicates:
         return [(module.display, module)]
@@ -245,7 +249,7 @@ def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
 
 def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
     from .expressions import Evaluator
-    from .modules import LiteralContext
+    from .loading import LiteralContext
 
     if path.endswith(".json"):
         try:
@@ -272,7 +276,7 @@ def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
 def cli_value(raw: str, declaration: Any) -> Any:
     """A --var value: a string for string (and untyped) variables, as Terraform reads it;
     parsed as an HCL expression for numbers, bools and collection types."""
-    from .modules import variable_type
+    from .variables import variable_type
 
     if not isinstance(raw, str):  # a typed value from the configuration file's `vars`
         return raw
@@ -283,7 +287,7 @@ def cli_value(raw: str, declaration: Any) -> Any:
         return raw == "true"
     from .expressions import Evaluator
     from .hcl import HclError, parse_expression
-    from .modules import LiteralContext
+    from .loading import LiteralContext
 
     try:
         expr, seg = parse_expression(raw, "--var", "", 1)

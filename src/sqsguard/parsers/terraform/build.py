@@ -30,6 +30,7 @@ from .iam import IAM_TYPES, queue_policy
 from .iam import add as add_iam
 from .sources import SOURCE_TYPES, producers
 from .values import JsonDoc, lift, strip_json
+from .resources import KEY_TYPES
 
 QUEUE_NAMES = {
     "sse": "sqs_managed_sse_enabled",
@@ -44,7 +45,6 @@ KEY_NAMES = {
     "key_usage": "key_usage",
     "bypass_lockout": "bypass_policy_lockout_safety_check",
 }
-KEY_TYPES = ("aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key")
 
 
 def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:

@@ -1,0 +1,63 @@
+"""The Terraform resource table: which resource types become which model objects, which of
+their attributes are read, and which of those the rules judge (instances that differ in a
+judged attribute are told apart). The HCL block selection (`KEEP`), the module evaluator, the
+plan parser and the builder all read it; the types of producers, IAM resources and consumers
+are listed by the modules that read them (`sources.py`, `iam.py`).
+"""
+
+from __future__ import annotations
+
+from .hcl import KeepTest
+from .iam import IAM_TYPES
+from .sources import SOURCE_TYPES
+
+QUEUE = "aws_sqs_queue"
+KEY = "aws_kms_key"
+ALIAS = "aws_kms_alias"
+KEY_POLICY = "aws_kms_key_policy"
+REDRIVE = "aws_sqs_queue_redrive_policy"
+# Keys of other kinds read as keys (build.py), and the resources later stages read: producers,
+# roles, policies, consumers and queue policies (their own modules list them).
+OTHER_KEY_TYPES = frozenset({"aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key"})
+OTHER_TYPES = OTHER_KEY_TYPES | SOURCE_TYPES | IAM_TYPES
+MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
+DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region"})
+KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)
+
+ATTRIBUTES = {
+    QUEUE: (
+        "name",
+        "sqs_managed_sse_enabled",
+        "kms_master_key_id",
+        "kms_data_key_reuse_period_seconds",
+        "tags",
+        "fifo_queue",
+        "redrive_policy",
+        "policy",
+    ),
+    KEY: (
+        "policy",
+        "enable_key_rotation",
+        "is_enabled",
+        "customer_master_key_spec",
+        "key_usage",
+        "bypass_policy_lockout_safety_check",
+        "tags",
+    ),
+    ALIAS: ("name", "name_prefix", "target_key_id"),
+    KEY_POLICY: ("key_id", "policy", "bypass_policy_lockout_safety_check"),
+    REDRIVE: ("queue_url", "redrive_policy"),
+}
+# The settings rules judge: instances that differ in these are told apart by a Conditional.
+JUDGED = {
+    QUEUE: ("sqs_managed_sse_enabled", "kms_master_key_id", "kms_data_key_reuse_period_seconds"),
+    KEY: ATTRIBUTES[KEY][:-1],
+    ALIAS: ("name", "target_key_id"),
+    KEY_POLICY: ATTRIBUTES[KEY_POLICY],
+    REDRIVE: ATTRIBUTES[REDRIVE],
+}
+# Meta-arguments of resource blocks, and the further ones of module calls (`source`, `version`:
+# a resource may have attributes of those names, such as a Pipe's `source`).
+RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
+META_ARGUMENTS = RESOURCE_META_ARGUMENTS | {"providers", "source", "version"}
+KEY_TYPES = (KEY,) + tuple(sorted(OTHER_KEY_TYPES))
