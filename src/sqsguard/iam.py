@@ -151,21 +151,22 @@ def _covers_negated(statement: dict, action: str, target: Target) -> bool | None
     return True
 
 
-def names(statements: list[dict], action: str, target: Target) -> bool:
-    """Whether an Allow statement grants `action` on the target by naming it (a reference to it,
-    or an ARN with its name): `"*"` grants it too, but does not say the role uses that queue."""
+def named_targets(statements: list[dict], action: str, names: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    """The resources of the scan that Allow statements granting `action` name, as (unit, address):
+    by a reference, or by an ARN that ends in one of `names` (name -> identity). `"*"` names none."""
+    found: list[tuple[str, str]] = []
     for statement in statements:
         if str(statement.get("Effect", "")).lower() != "allow" or "NotAction" in statement:
             continue
         if _any([_action_matches(a, action) for a in _as_list(statement.get("Action"))]) is not True:
             continue
         for pattern in _as_list(statement.get("Resource")):
-            if isinstance(pattern, ResourceRef) and (pattern.unit, pattern.address) == (target.unit, target.address):
-                return True
-            if isinstance(pattern, Concat) and any(
-                isinstance(p, ResourceRef) and (p.unit, p.address) == (target.unit, target.address) for p in pattern.parts
-            ):
-                return True
-            if target.name and isinstance(pattern, (str, Concat)) and render(pattern).endswith(":" + target.name):
-                return True
-    return False
+            identities = [(p.unit, p.address) for p in (pattern.parts if isinstance(pattern, Concat) else [pattern]) if isinstance(p, ResourceRef)]
+            if isinstance(pattern, (str, Concat)):
+                named = names.get(render(pattern).rsplit(":", 1)[-1])
+                if named is not None:
+                    identities.append(named)
+            for identity in identities:
+                if identity not in found:
+                    found.append(identity)
+    return found

@@ -205,20 +205,24 @@ def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model,
 
 
 def _users(model: Model, action: str) -> list[tuple[Queue, str, IamRole, object]]:
-    """(queue, how, role, where) for every principal of the code that uses a queue that way."""
+    """(queue, how, role, where) for every principal of the code that uses a queue that way:
+    consumers and pipes, and roles whose IAM policy allows the action on a queue it names."""
     found = []
     for consumer in model.consumers:
         if consumer.queue is not None and consumer.role is not None and consumer.sends == (action == "sqs:SendMessage"):
             found.append((consumer.queue, "%s %s" % (consumer.kind, consumer.address), consumer.role, consumer))
+    queues = {(q.unit, q.address): q for q in model.queues}
+    names: dict[str, dict[str, tuple[str, str]]] = {}
+    for queue in model.queues:
+        if queue.name is not None and isinstance(queue.name.value, str):
+            names.setdefault(queue.unit, {})[queue.name.value] = (queue.unit, queue.address)
     for role in model.roles:
         if role.unknown:
             continue
-        statements = []
-        for _, value in role.documents:
-            statements.extend(iam.document(value)[0])
-        for queue in model.queues:
-            name = queue.name.value if getattr(queue, "name", None) is not None and isinstance(queue.name.value, str) else None
-            if iam.names(statements, action, iam.Target(queue.unit, queue.address, "sqs", name)):
+        statements = [s for _, value in role.documents for s in iam.document(value)[0]]
+        for identity in iam.named_targets(statements, action, names.get(role.unit, {})):
+            queue = queues.get(identity)
+            if queue is not None:
                 found.append((queue, "role %s (allowed %s by its IAM policy)" % (role.address, action), role, role))
     return found
 

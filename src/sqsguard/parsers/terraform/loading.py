@@ -13,7 +13,7 @@ from ...discover import display_path
 from ...findings import ScanError
 from .expressions import EvalError
 from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
-from .resources import KEEP, MODEL_TYPES
+from .resources import DATA_FLOW_TOKENS, KEEP, KEEP_WITHOUT_PRINCIPALS, MODEL_TYPES
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -70,6 +70,18 @@ class Module:
 _VAR_ONLY = re.compile(r"^var\.([A-Za-z_][A-Za-z0-9_-]*)$")
 
 
+def _uses_queues_as_principal(paths: list[str]) -> bool:
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES)
+        except OSError:
+            continue
+        if any(token in data for token in DATA_FLOW_TOKENS):
+            return True
+    return False
+
+
 class Loader:
     """Reads module directories for one scan: every file parsed once, errors collected."""
 
@@ -97,7 +109,8 @@ class Loader:
             self.modules[directory] = None
             return None
         self.allow(directory)
-        files = [f for f in (self.parse(p) for p in paths) if f is not None]
+        keep = KEEP if _uses_queues_as_principal(paths) else KEEP_WITHOUT_PRINCIPALS
+        files = [f for f in (self.parse(p, keep) for p in paths) if f is not None]
         module = Module.from_files(directory, display_path(directory), files)
         self.modules[directory] = module
         return module

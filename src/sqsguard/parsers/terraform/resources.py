@@ -23,6 +23,12 @@ OTHER_TYPES = OTHER_KEY_TYPES | SOURCE_TYPES | IAM_TYPES
 MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
 DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region"})
 KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)
+# Roles, policies and functions matter only where something uses a queue as a principal: a
+# module whose files name no event source mapping, no pipe and no `sqs:` action skips them
+# (a role the scan does not read is never judged: its consumers stay silent).
+DATA_FLOW_TOKENS = (b"aws_lambda_event_source_mapping", b"aws_pipes_pipe", b"sqs:")
+PRINCIPAL_TYPES = IAM_TYPES - {"aws_sqs_queue_policy", "aws_lambda_event_source_mapping", "aws_pipes_pipe"}
+KEEP_WITHOUT_PRINCIPALS = KeepTest(MODEL_TYPES - PRINCIPAL_TYPES, DATA_TYPES)
 
 ATTRIBUTES = {
     QUEUE: (
