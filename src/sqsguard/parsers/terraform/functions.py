@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ...model import Concat, ResourceRef, Unresolved, known_non_empty, render
 from ..documents import Node, NodeList
+from .templates import json_document, parse_json_value, template_items
 from .values import (
     EvalError,
     JsonDoc,
@@ -41,16 +43,27 @@ class _Unknown(Exception):
         self.reason = reason
 
 
-def call(name: str, args: list, evaluator: Any, text: str, seg: Any) -> Any:
+@dataclass(frozen=True)
+class Call:
+    """What a function call knows besides its arguments: the evaluator that met it (its module
+    context), the call as written, the text it was parsed from, and the call's line."""
+
+    evaluator: Any
+    text: str
+    seg: Any
+    line: int
+
+
+def call(name: str, args: list, context: Call) -> Any:
     function = FUNCTIONS.get(name)
     if function is None:
-        return Unresolved(text, "function %s() is not evaluated statically" % name)
+        return Unresolved(context.text, "function %s() is not evaluated statically" % name)
 
     def apply(values: list) -> Any:
         try:
-            return function(values, evaluator, text, seg)
+            return function(values, context)
         except _Unknown as exc:
-            return Unresolved(text, exc.reason)
+            return Unresolved(context.text, exc.reason)
 
     return lift_all(list(args), apply)
 
@@ -138,7 +151,7 @@ def _arity(args: list, low: int, high: int | None = None) -> None:
 # --- null and collections -------------------------------------------------------------------
 
 
-def _coalesce(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _coalesce(args: list, call: Call) -> Any:
     for value in args:
         if value is None or (isinstance(value, str) and value == ""):
             continue
@@ -146,7 +159,7 @@ def _coalesce(args: list, ev: Any, text: str, seg: Any) -> Any:
     raise EvalError("coalesce() got no non-null, non-empty argument")
 
 
-def _coalescelist(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _coalescelist(args: list, call: Call) -> Any:
     for value in args:
         if isinstance(value, _OPAQUE):
             return value
@@ -155,7 +168,7 @@ def _coalescelist(args: list, ev: Any, text: str, seg: Any) -> Any:
     return NodeList()
 
 
-def _lookup(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _lookup(args: list, call: Call) -> Any:
     _arity(args, 2, 3)
     mapping = _map(args[0])
     key = _str(args[1], "key")
@@ -166,7 +179,7 @@ def _lookup(args: list, ev: Any, text: str, seg: Any) -> Any:
     raise EvalError("lookup(): no key %r" % key)
 
 
-def _merge(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _merge(args: list, call: Call) -> Any:
     out: dict = {}
     for value in args:
         if value is None:
@@ -175,11 +188,11 @@ def _merge(args: list, ev: Any, text: str, seg: Any) -> Any:
     return out
 
 
-def _length(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _length(args: list, call: Call) -> Any:
     _arity(args, 1)
     value = args[0]
     if known_non_empty(value):
-        return KnownPositive(text, "the length of %s is known only after apply (but not 0)" % render(value))
+        return KnownPositive(call.text, "the length of %s is known only after apply (but not 0)" % render(value))
     if isinstance(value, _OPAQUE):
         raise _Unknown(_reason(value))
     if isinstance(value, (list, dict, str)):
@@ -187,25 +200,25 @@ def _length(args: list, ev: Any, text: str, seg: Any) -> Any:
     raise EvalError("length() of a %s" % type_name(value))
 
 
-def _keys(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _keys(args: list, call: Call) -> Any:
     _arity(args, 1)
     return sorted(_map(args[0]), key=str)
 
 
-def _values(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _values(args: list, call: Call) -> Any:
     _arity(args, 1)
     mapping = _map(args[0])
     return [mapping[k] for k in sorted(mapping, key=str)]
 
 
-def _concat(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _concat(args: list, call: Call) -> Any:
     out: list = []
     for value in args:
         out.extend(_list(value))
     return out
 
 
-def _flatten(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _flatten(args: list, call: Call) -> Any:
     _arity(args, 1)
 
     def walk(value: Any) -> list:
@@ -222,12 +235,12 @@ def _flatten(args: list, ev: Any, text: str, seg: Any) -> Any:
     return walk(args[0])
 
 
-def _compact(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _compact(args: list, call: Call) -> Any:
     _arity(args, 1)
     return [v for v in _list(args[0]) if v is not None and not (isinstance(v, str) and v == "")]
 
 
-def _distinct(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _distinct(args: list, call: Call) -> Any:
     _arity(args, 1)
     seen = set()
     out = []
@@ -239,31 +252,31 @@ def _distinct(args: list, ev: Any, text: str, seg: Any) -> Any:
     return out
 
 
-def _toset(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _toset(args: list, call: Call) -> Any:
     _arity(args, 1)
     if args[0] is None:
         return None
-    items = _distinct([args[0]], ev, text, seg)
+    items = _distinct([args[0]], call)
     if all(isinstance(v, str) for v in items):
         return sorted(items)  # a set of strings iterates in lexical order
     return items
 
 
-def _tolist(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _tolist(args: list, call: Call) -> Any:
     _arity(args, 1)
     if args[0] is None:
         return None
     return list(_list(args[0]))
 
 
-def _tomap(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _tomap(args: list, call: Call) -> Any:
     _arity(args, 1)
     if args[0] is None:
         return None
     return _map(args[0])
 
 
-def _tostring(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _tostring(args: list, call: Call) -> Any:
     _arity(args, 1)
     value = args[0]
     if value is None or isinstance(value, _OPAQUE):
@@ -271,14 +284,14 @@ def _tostring(args: list, ev: Any, text: str, seg: Any) -> Any:
     return _str(value)
 
 
-def _tonumber(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _tonumber(args: list, call: Call) -> Any:
     _arity(args, 1)
     if args[0] is None:
         return None
     return _num(args[0])
 
 
-def _tobool(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _tobool(args: list, call: Call) -> Any:
     _arity(args, 1)
     value = args[0]
     if value is None or isinstance(value, bool):
@@ -290,14 +303,14 @@ def _tobool(args: list, ev: Any, text: str, seg: Any) -> Any:
     raise EvalError("tobool() of %r" % (value,))
 
 
-def _contains(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _contains(args: list, call: Call) -> Any:
     _arity(args, 2)
     items = _known(_list(args[0]))
     value = _known(args[1])
     return any(freeze(v) == freeze(value) for v in items)
 
 
-def _element(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _element(args: list, call: Call) -> Any:
     _arity(args, 2)
     items = _list(args[0])
     if not items:
@@ -305,7 +318,7 @@ def _element(args: list, ev: Any, text: str, seg: Any) -> Any:
     return items[_int(args[1]) % len(items)]
 
 
-def _index(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _index(args: list, call: Call) -> Any:
     _arity(args, 2)
     items = _known(_list(args[0]))
     value = _known(args[1])
@@ -315,7 +328,7 @@ def _index(args: list, ev: Any, text: str, seg: Any) -> Any:
     raise EvalError("index(): value not in the list")
 
 
-def _one(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _one(args: list, call: Call) -> Any:
     _arity(args, 1)
     if args[0] is None:
         return None
@@ -325,23 +338,23 @@ def _one(args: list, ev: Any, text: str, seg: Any) -> Any:
     return items[0] if items else None
 
 
-def _slice(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _slice(args: list, call: Call) -> Any:
     _arity(args, 3)
     items = _list(args[0])
     return items[_int(args[1]) : _int(args[2])]
 
 
-def _reverse(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _reverse(args: list, call: Call) -> Any:
     _arity(args, 1)
     return list(reversed(_list(args[0])))
 
 
-def _sort(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _sort(args: list, call: Call) -> Any:
     _arity(args, 1)
     return sorted(_str(v) for v in _list(args[0]))
 
 
-def _range(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _range(args: list, call: Call) -> Any:
     _arity(args, 1, 3)
     numbers = [_num(a) for a in args]
     if len(numbers) == 1:
@@ -360,7 +373,7 @@ def _range(args: list, ev: Any, text: str, seg: Any) -> Any:
     return out
 
 
-def _zipmap(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _zipmap(args: list, call: Call) -> Any:
     _arity(args, 2)
     names = [_str(k) for k in _list(args[0])]
     values = _list(args[1])
@@ -370,7 +383,7 @@ def _zipmap(args: list, ev: Any, text: str, seg: Any) -> Any:
 
 
 def _setop(kind: str) -> Callable:
-    def function(args: list, ev: Any, text: str, seg: Any) -> Any:
+    def function(args: list, call: Call) -> Any:
         sets = [_known(_list(a)) for a in args]
         if not sets:
             raise EvalError("no arguments")
@@ -383,29 +396,29 @@ def _setop(kind: str) -> Callable:
                 result = [v for v in result if freeze(v) in keys]
             else:
                 result = [v for v in result if freeze(v) not in keys]
-        return _distinct([result], ev, text, seg)
+        return _distinct([result], call)
 
     return function
 
 
-def _alltrue(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _alltrue(args: list, call: Call) -> Any:
     _arity(args, 1)
-    return all(_tobool([v], ev, text, seg) is True for v in _list(args[0]))
+    return all(_tobool([v], call) is True for v in _list(args[0]))
 
 
-def _anytrue(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _anytrue(args: list, call: Call) -> Any:
     _arity(args, 1)
-    return any(_tobool([v], ev, text, seg) is True for v in _list(args[0]))
+    return any(_tobool([v], call) is True for v in _list(args[0]))
 
 
 def _numeric(op: Callable) -> Callable:
-    def function(args: list, ev: Any, text: str, seg: Any) -> Any:
+    def function(args: list, call: Call) -> Any:
         return op([_num(a) for a in args])
 
     return function
 
 
-def _sum(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _sum(args: list, call: Call) -> Any:
     _arity(args, 1)
     return sum(_num(v) for v in _list(args[0]))
 
@@ -413,7 +426,7 @@ def _sum(args: list, ev: Any, text: str, seg: Any) -> Any:
 # --- strings ----------------------------------------------------------------------------------
 
 
-def _join(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _join(args: list, call: Call) -> Any:
     if len(args) < 2:
         raise EvalError("join() needs a separator and lists")
     separator = _str(args[0])
@@ -423,19 +436,19 @@ def _join(args: list, ev: Any, text: str, seg: Any) -> Any:
             if parts:
                 parts.append(separator)
             if isinstance(item, _OPAQUE):
-                parts.append(item)  # an ARN assembled with join() keeps its known text
+                parts.append(item)  # an ARN assembled with join() keeps its known call.text
             else:
                 parts.append(_str(item))
     return join_text(parts)
 
 
-def _split(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _split(args: list, call: Call) -> Any:
     _arity(args, 2)
     return _str(args[1]).split(_str(args[0])) if _str(args[0]) else list(_str(args[1]))
 
 
 def _string_op(op: Callable, arity: int = 1) -> Callable:
-    def function(args: list, ev: Any, text: str, seg: Any) -> Any:
+    def function(args: list, call: Call) -> Any:
         _arity(args, arity)
         if args[0] is None:
             raise EvalError("a null value where a string is needed")
@@ -444,7 +457,7 @@ def _string_op(op: Callable, arity: int = 1) -> Callable:
     return function
 
 
-def _replace(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _replace(args: list, call: Call) -> Any:
     _arity(args, 3)
     subject, search, replacement = (_str(a) for a in args)
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
@@ -456,7 +469,7 @@ def _replace(args: list, ev: Any, text: str, seg: Any) -> Any:
     return subject.replace(search, replacement)
 
 
-def _substr(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _substr(args: list, call: Call) -> Any:
     _arity(args, 3)
     subject = _str(args[0])
     offset, length = _int(args[1]), _int(args[2])
@@ -465,7 +478,7 @@ def _substr(args: list, ev: Any, text: str, seg: Any) -> Any:
     return subject[offset:] if length < 0 else subject[offset : offset + length]
 
 
-def _format(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _format(args: list, call: Call) -> Any:
     if not args:
         raise EvalError("format() needs a format string")
     spec = _str(args[0])
@@ -509,17 +522,17 @@ def _format(args: list, ev: Any, text: str, seg: Any) -> Any:
     return join_text(parts)
 
 
-def _startswith(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _startswith(args: list, call: Call) -> Any:
     _arity(args, 2)
     return _str(args[0]).startswith(_str(args[1]))
 
 
-def _endswith(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _endswith(args: list, call: Call) -> Any:
     _arity(args, 2)
     return _str(args[0]).endswith(_str(args[1]))
 
 
-def _strcontains(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _strcontains(args: list, call: Call) -> Any:
     _arity(args, 2)
     return _str(args[1]) in _str(args[0])
 
@@ -527,7 +540,7 @@ def _strcontains(args: list, ev: Any, text: str, seg: Any) -> Any:
 # --- JSON and files ---------------------------------------------------------------------------
 
 
-def _jsonencode(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _jsonencode(args: list, call: Call) -> Any:
     _arity(args, 1)
     value = args[0]
     if isinstance(value, (Unresolved, Concat, ResourceRef)):
@@ -535,42 +548,37 @@ def _jsonencode(args: list, ev: Any, text: str, seg: Any) -> Any:
     return JsonDoc(value)
 
 
-def _jsondecode(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _jsondecode(args: list, call: Call) -> Any:
     _arity(args, 1)
     value = args[0]
     if isinstance(value, JsonDoc):
         return value.value
-    from .expressions import parse_json_value
-
     return parse_json_value(_str(value))
 
 
-def _file(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _file(args: list, call: Call) -> Any:
     _arity(args, 1)
-    content, _absolute, _display = ev.ctx.read_file(args[0], text)
-    return _json_or_text(content, ev, seg)
+    content, _absolute, _display = call.evaluator.ctx.read_file(args[0], call.text)
+    return _json_or_text(content, call)
 
 
-def _templatefile(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _templatefile(args: list, call: Call) -> Any:
     _arity(args, 2)
-    content, absolute, display = ev.ctx.read_file(args[0], text)
+    content, absolute, display = call.evaluator.ctx.read_file(args[0], call.text)
     variables = args[1]
     if isinstance(variables, _OPAQUE):
         raise _Unknown(_reason(variables))
     if not isinstance(variables, dict):
         raise EvalError("templatefile() variables must be a map")
-    from .expressions import Evaluator, json_document, template_items
-
-    inner = Evaluator(ev.ctx, dict(variables))
-    rendered = inner.render_template(template_items(content, display, absolute, 1))
+    rendered = call.evaluator.scoped(dict(variables)).render_template(template_items(content, display, absolute, 1))
     document = json_document(rendered, 1, display)
     if document is not None:
-        line = _call_line(ev, seg)
-        return JsonDoc(remark(document.value, line, line, seg.file), str(document))
+        line = _call_line(call)
+        return JsonDoc(remark(document.value, line, line, call.seg.file), str(document))
     return rendered
 
 
-def _json_or_text(content: str, ev: Any, seg: Any) -> Any:
+def _json_or_text(content: str, call: Call) -> Any:
     if content.lstrip().startswith(("{", "[")):
         from ..documents import ParseError, load_json
 
@@ -578,26 +586,26 @@ def _json_or_text(content: str, ev: Any, seg: Any) -> Any:
             parsed = load_json(content)
         except ParseError:
             return content
-        line = _call_line(ev, seg)
-        return JsonDoc(remark(parsed, line, line, seg.file), content)
+        line = _call_line(call)
+        return JsonDoc(remark(parsed, line, line, call.seg.file), content)
     return content
 
 
-def _call_line(ev: Any, seg: Any) -> int:
-    return getattr(ev, "call_line", None) or seg.line_offset + 1
+def _call_line(call: Call) -> int:
+    return call.line or call.seg.line_offset + 1
 
 
-def _basename(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _basename(args: list, call: Call) -> Any:
     _arity(args, 1)
     return os.path.basename(_str(args[0]).rstrip("/"))
 
 
-def _dirname(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _dirname(args: list, call: Call) -> Any:
     _arity(args, 1)
     return os.path.dirname(_str(args[0])) or "."
 
 
-def _identity(args: list, ev: Any, text: str, seg: Any) -> Any:
+def _identity(args: list, call: Call) -> Any:
     _arity(args, 1)
     return args[0]
 
