@@ -1,4 +1,4 @@
-"""The key-policy analyzer: principals, actions, conditions, Deny — and its invariants."""
+"""The policy analyzer (key policies mostly): principals, actions, conditions, Deny — and its invariants."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sqsguard import kms_actions
+from sqsguard import actions
 from sqsguard.model import OWN_ACCOUNT, ResourceRef
-from sqsguard.policy import Context, account_of, analyze
+from sqsguard.policy_analysis import Context, account_of, analyze
 
 ROOT = "arn:aws:iam::%s:root" % OWN_ACCOUNT
 CTX = Context(own_accounts=frozenset({"111111111111"}), trusted_accounts=frozenset({"999999999999"}))
@@ -32,19 +32,42 @@ def grants(*statements, context=CTX):
 
 
 def test_action_expansion():
-    assert kms_actions.expand("kms:*")[0] == kms_actions.ALL
-    assert kms_actions.expand("*")[0] == kms_actions.ALL
-    assert kms_actions.expand("KMS:decrypt") == (frozenset({"Decrypt"}), True)
-    assert kms_actions.expand("kms:ReEncrypt*")[0] == {"ReEncryptFrom", "ReEncryptTo"}
-    assert kms_actions.expand("kms:*Grant")[0] == {"CreateGrant", "RetireGrant", "RevokeGrant"}
-    assert kms_actions.expand("kms:GenerateDataKey*")[0] == {
+    assert actions.expand("kms:*")[0] == actions.KMS_ALL
+    assert actions.expand("*")[0] == actions.KMS_ALL
+    assert actions.expand("KMS:decrypt") == (frozenset({"Decrypt"}), True)
+    assert actions.expand("kms:ReEncrypt*")[0] == {"ReEncryptFrom", "ReEncryptTo"}
+    assert actions.expand("kms:*Grant")[0] == {"CreateGrant", "RetireGrant", "RevokeGrant"}
+    assert actions.expand("kms:GenerateDataKey*")[0] == {
         "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext"
     }
-    assert kms_actions.expand("sqs:SendMessage") == (frozenset(), True)
-    assert kms_actions.expand("kms:Decrpyt") == (frozenset(), False)  # a typo is noticed
-    assert len(kms_actions.ALL) == 58
-    assert "CreateGrant" in kms_actions.ADMIN and "PutKeyPolicy" in kms_actions.ADMIN
-    assert "DescribeKey" not in kms_actions.ADMIN | kms_actions.CRYPTO
+    assert actions.expand("sqs:SendMessage") == (frozenset(), True)
+    assert actions.expand("kms:Decrpyt") == (frozenset(), False)  # a typo is noticed
+    assert len(actions.KMS_ALL) == 58
+    assert "CreateGrant" in actions.KMS_ADMIN and "PutKeyPolicy" in actions.KMS_ADMIN
+    assert "DescribeKey" not in actions.KMS_ADMIN | actions.KMS_CRYPTO
+
+
+def test_sqs_action_expansion():
+    assert len(actions.everything("sqs")) == 20  # the batch operations are authorised as the single ones
+    assert actions.expand("sqs:*", "sqs")[0] == actions.everything("sqs")
+    assert actions.expand("*", "sqs")[0] == actions.everything("sqs")
+    assert actions.expand("SQS:sendmessage", "sqs") == (frozenset({"SendMessage"}), True)
+    assert actions.expand("sqs:*Message", "sqs")[0] == {"SendMessage", "ReceiveMessage", "DeleteMessage"}
+    assert actions.expand("sqs:SendMessageBatch", "sqs") == (frozenset(), False)  # not an IAM action
+    assert actions.expand("kms:Decrypt", "sqs") == (frozenset(), True)
+
+
+def test_a_queue_policy_is_read_for_sqs_actions():
+    (analysis,) = analyze(
+        {"Statement": [stmt({"AWS": "arn:aws:iam::222222222222:root"}, "sqs:Send*"),
+                       stmt({"AWS": "arn:aws:iam::333333333333:root"}, ["sqs:DeleteQueue"], not_action=True)]},
+        CTX,
+        service="sqs",
+    )
+    assert analysis.service == "sqs"
+    assert [sorted(g.actions) for g in analysis.grants][0] == ["SendMessage"]
+    assert "ReceiveMessage" in analysis.grants[1].actions and "DeleteQueue" not in analysis.grants[1].actions
+    assert [g.principal.account for g in analysis.grants] == ["222222222222", "333333333333"]
 
 
 def test_not_action_is_the_complement():

@@ -1,4 +1,7 @@
-"""Resolve references between model objects: queue -> key, alias -> key.
+"""Resolve references between model objects, and read every policy once.
+
+Queue -> key, alias -> key, producers and consumers -> queues, roles -> the policies that apply;
+key, queue and identity policies are normalised here (policy_analysis), not in the rules.
 
 Runs once over the whole scan's model, after every parser, so references work across files
 where the format allows it (a Terraform module spans files; an alias name is account-wide).
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import encryption
-from .model import Alias, Concat, Conditional, Function, IamPolicy, IamRole, Key, Model, Queue, ResourceRef, render
+from .model import Alias, Concat, Conditional, Function, IamPolicy, IamRole, Key, Model, Queue, QueuePolicy, ResourceRef, render
 
 
 class References:
@@ -49,26 +52,66 @@ class References:
         return None
 
 
-def key_context(key: Key, model: Model, options: Any) -> Any:
-    """Which accounts are this key's own and which are trusted (policy.Context)."""
-    from .policy import Context
+def unit_context(unit: str, model: Model, options: Any) -> Any:
+    """Which accounts are a scan unit's own and which are trusted (policy_analysis.Context)."""
+    from .policy_analysis import Context
 
     own = set(options.own_accounts)
-    account = model.unit_accounts.get(key.unit)
+    account = model.unit_accounts.get(unit)
     if account:
         own.add(account)
     return Context(own_accounts=frozenset(own), trusted_accounts=frozenset(options.trusted_accounts))
 
 
+def key_context(key: Key, model: Model, options: Any) -> Any:
+    """Which accounts are this key's own and which are trusted."""
+    return unit_context(key.unit, model, options)
+
+
 def analyse_key(key: Key, model: Model, options: Any) -> list:
     """The key's policy as KMS reads it, analysed once per set of accounts and kept on the key."""
-    from .policy import analyze
+    from .policy_analysis import analyze
 
     context = key_context(key, model, options)
     if context not in key.analyses:
         owner = key.policy_attachment or key
         key.analyses[context] = analyze(key.policy.value if key.policy is not None else None, context, owner.location.file)
     return key.analyses[context]
+
+
+def analyse_queue_policy(policy: QueuePolicy, model: Model, options: Any) -> list:
+    """The queue policy read for SQS actions, once per set of accounts and kept on it."""
+    from .policy_analysis import analyze
+
+    if policy.document is None:
+        return []
+    context = unit_context(policy.unit, model, options)
+    if context not in policy.analyses:
+        policy.analyses[context] = analyze(policy.document.value, context, policy.location.file, "sqs")
+    return policy.analyses[context]
+
+
+IDENTITY_SERVICES = ("kms", "sqs")  # whose actions the rules ask identity policies about
+
+
+def read_identity_policies(role: IamRole) -> None:
+    """The statements of every document that applies to a role, read once per service."""
+    from .policy_analysis import Context, analyze
+
+    role.statements = {service: [] for service in IDENTITY_SERVICES}
+    for label, value in role.documents:
+        if value is None:
+            continue
+        for service in IDENTITY_SERVICES:
+            analyses = analyze(value, Context(), "", service)
+            if len(analyses) != 1:
+                if service == IDENTITY_SERVICES[0]:
+                    role.unknown.append("%s differs by condition (%s)" % (label, " or ".join(a.when for a in analyses)))
+                continue
+            (analysis,) = analyses
+            if analysis.unreadable is not None and service == IDENTITY_SERVICES[0]:
+                role.unknown.append("%s: %s" % (label, analysis.unreadable))
+            role.statements[service].extend(analysis.statements)
 
 
 def link(model: Model, options: Any = None) -> Model:
@@ -99,6 +142,8 @@ def link(model: Model, options: Any = None) -> Model:
     if options is not None:
         for key in model.keys:
             analyse_key(key, model, options)
+        for policy in model.queue_policies:
+            analyse_queue_policy(policy, model, options)
     for consumer in model.consumers:
         consumer.queue = _queue_of(consumer.queue_ref.value if consumer.queue_ref else None, refs)
         if isinstance(consumer.role_ref, ResourceRef):
@@ -168,6 +213,7 @@ def _link_iam(model: Model, refs: References) -> None:
     for role in model.roles:
         if role.unit in unknown_units:
             role.unknown.append("a policy of the code is attached to a role sqsguard cannot tell")
+        read_identity_policies(role)
 
 
 def _queue_of(value: Any, refs: References) -> Queue | None:

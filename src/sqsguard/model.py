@@ -454,9 +454,12 @@ class IamRole(Resource):
     name: Attr | None = None  # its name, when the code sets one
     inline: list[Attr] = field(default_factory=list)  # policy documents written on it
     managed: list[Attr] = field(default_factory=list)  # managed policies attached on it (ARNs, references)
-    # Set by link.py: every policy document that applies (label, document value), and why one
-    # that applies cannot be read (a managed policy outside the code, an unknown attachment).
+    # Set by link.py: every policy document that applies (label, document value); their
+    # statements, read once per service whose actions matter ("kms", "sqs"; policy_analysis
+    # Statements); and why one that applies cannot be read (a managed policy outside the code, an
+    # unknown attachment, a document not known statically).
     documents: list[tuple[str, Any]] = field(default_factory=list)
+    statements: dict[str, list[Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
 
 
@@ -508,6 +511,8 @@ class QueuePolicy(Resource):
     document: Attr | None = None
     queue_refs: list[Any] = field(default_factory=list)  # values naming the queues
     queues: list["Queue"] = field(default_factory=list)  # set by link.py
+    # Set by link.py: the document read for SQS actions (policy_analysis), per account context.
+    analyses: dict[Any, list[Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -7,13 +7,12 @@ only the key policy can allow it. Findings attach to the queue and name the prod
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterator
 
-from .. import iam
+from .. import identity_policies
 from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer, Queue, QueuePolicy
 from ..options import Options
-from ..policy import OWN, Analysis, Grant
+from ..policy_analysis import OWN, Analysis, Grant
 from .base import Hit, rule
 from .key_policy import analyses
 
@@ -185,16 +184,10 @@ def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model,
             return not_delegated, "key", analysis.when
         if role.unknown:
             return None  # a policy of the role cannot be read: never a guess
-        statements = []
-        for _, value in role.documents:
-            found, why = iam.document(value)
-            if why is not None:
-                return None
-            statements.extend(found)
-        target = iam.Target(key.unit, key.address, "kms")
+        target = identity_policies.Target(key.unit, key.address, "kms")
         lacking = []
         for action in missing:
-            verdict = iam.allows(statements, "kms:" + action, target)
+            verdict = identity_policies.allows(role.statements.get("kms", []), action, target)
             if verdict is None:
                 return None
             if not verdict:
@@ -219,8 +212,7 @@ def _users(model: Model, action: str) -> list[tuple[Queue, str, IamRole, object]
     for role in model.roles:
         if role.unknown:
             continue
-        statements = [s for _, value in role.documents for s in iam.document(value)[0]]
-        for identity in iam.named_targets(statements, action, names.get(role.unit, {})):
+        for identity in identity_policies.named_targets(role.statements.get("sqs", []), action.partition(":")[2], names.get(role.unit, {})):
             queue = queues.get(identity)
             if queue is not None:
                 found.append((queue, "role %s (allowed %s by its IAM policy)" % (role.address, action), role, role))
@@ -281,28 +273,23 @@ def sender_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
 
 # --- SQG403: a queue policy that opens the queue to another account ---------------------------
 
-SQS_SEND, SQS_RECEIVE = "sqs:SendMessage", "sqs:ReceiveMessage"
-
-
-def _opened(policy: QueuePolicy, context) -> list[tuple[str, str, str]]:
-    """(account, what, principal as written) for each foreign account the policy lets send or receive."""
-    from ..policy import analyze
+def _opened(policy: QueuePolicy, model: Model, options: Options, context) -> list[tuple[str, str, str]]:
+    """(account, what, principal as written) for each foreign account the queue policy lets send
+    or receive, after its Deny statements (read at link time for SQS actions)."""
+    from ..link import analyse_queue_policy
 
     found = []
-    for analysis in analyze(policy.document.value, context, policy.location.file)[:1]:
-        if analysis.unresolved is not None or analysis.parse_problem is not None:
+    for analysis in analyse_queue_policy(policy, model, options)[:1]:
+        if analysis.unreadable is not None:
             return []
-        for statement in analysis.statements:
-            if statement.effect != "Allow" or statement.not_action:
+        for grant in analysis.grants:
+            principal = grant.principal
+            account = principal.account
+            if principal.kind not in ("root", "iam") or not account or account == OWN or context.is_own(account):
                 continue
-            patterns = [p.strip() for p in statement.action_text.split(",")]
-            for action, what in ((SQS_SEND, "send"), (SQS_RECEIVE, "receive")):
-                if not any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns):
-                    continue
-                for principal in statement.principals:
-                    account = principal.account
-                    if principal.kind in ("root", "iam") and account and account != OWN and not context.is_own(account):
-                        found.append((account, what, principal.text))
+            for action, what in (("SendMessage", "send"), ("ReceiveMessage", "receive")):
+                if action in grant.actions and (account, what, principal.text) not in found:
+                    found.append((account, what, principal.text))
     return found
 
 
@@ -332,7 +319,7 @@ def cross_account_queue_without_key_access(model: Model, options: Options) -> It
                 if key is None:
                     continue
                 context = context_for(key, model, options)
-                opened = _opened(policy, context)
+                opened = _opened(policy, model, options, context)
                 if not opened:
                     continue
                 found = None

@@ -1,6 +1,6 @@
 """SQG201–SQG207: is each customer-managed key's policy least-privilege?
 
-The analysis is in `policy.py`; these functions only read its facts and word the verdicts.
+The analysis is in `policy_analysis.py`; these functions only read its facts and word the verdicts.
 Findings attach to the key, or to the key policy resource when the policy is written apart from it,
 and point at the offending statement.
 """
@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 
 from ..model import Key, Location, Model, Resource
 from ..options import Options
-from ..policy import (
+from ..policy_analysis import (
     Analysis,
     Context,
     Grant,

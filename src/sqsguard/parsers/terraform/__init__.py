@@ -6,7 +6,7 @@ Layout of this package:
 - `values.py`       what an expression evaluates to (known data, or the model's unknowns)
 - `expressions.py`  the evaluator: references, operators, templates, for-expressions
 - `functions.py`    Terraform's built-in functions that can be evaluated statically
-- `policies.py`     `aws_iam_policy_document` and `policy` arguments → IAM JSON documents
+- `policy_documents.py` `aws_iam_policy_document` and `policy` arguments → IAM JSON documents
 - `resources.py`    the resource table: which types become which model objects, read how
 - `loading.py`      directories → modules (every file parsed once), literal-only contexts
 - `variables.py`    variable values converted to their declared types

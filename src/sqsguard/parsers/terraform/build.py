@@ -25,7 +25,7 @@ from ...model import (
 from ..attributes import as_bool, common_tags
 from ..attributes import dead_letter_target as shared_dead_letter_target
 from .drafts import Draft, DraftAttr
-from .policies import policy_value
+from .policy_documents import policy_value
 from .iam import IAM_TYPES, queue_policy
 from .iam import add as add_iam
 from .sources import SOURCE_TYPES, producers

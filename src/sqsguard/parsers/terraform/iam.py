@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...model import Attr, Consumer, Function, IamPolicy, IamRole, Model, PolicyAttachment, QueuePolicy, ResourceRef
 from .drafts import Draft, DraftAttr
-from .policies import policy_value
+from .policy_documents import policy_value
 from .values import strip_json
 
 IAM_TYPES = frozenset(

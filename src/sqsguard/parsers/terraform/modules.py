@@ -247,7 +247,7 @@ class Instance:
                 return Unresolved(qualified, "only the json of a policy document is evaluated")
             key = (dtype, name, freeze(bindings))
             if key not in self._data:
-                from .policies import policy_document
+                from .policy_documents import policy_document
 
                 self._data[key] = _IN_PROGRESS
                 ev = self.evaluator.bind(bindings) if bindings else self.evaluator
@@ -500,7 +500,7 @@ class Instance:
             origin = ev.ctx.origin_of(text) if hasattr(ev.ctx, "origin_of") else ""
             attrs[name] = DraftAttr(value, text, Location(file, attr.line, attr.end_line), origin)
         if names is None:  # a resource kept whole: nested blocks become lists of objects
-            from .policies import expand
+            from .policy_documents import expand
 
             kinds: list[str] = []
             for child in block.blocks:

@@ -41,7 +41,7 @@ from ...model import (
 )
 from ..documents import Node, NodeList
 from .drafts import Draft, DraftAttr
-from .policies import documents, merge_statements
+from .policy_documents import documents, merge_statements
 from .values import JsonDoc, lift, mark
 
 SQS = "sqs"

@@ -1,10 +1,13 @@
-"""Key policies as KMS evaluates them: who may do what, under which conditions.
+"""Policy documents as AWS evaluates them: who may do what, under which conditions.
 
-`analyze(policy_value, context)` normalises a policy document (a model value: a dict, a JSON
-string, `Unresolved`, or a dict with `Conditional`s inside) into statements, expands action
-wildcards against every KMS action, classifies principals (wildcard, the key's own account
-root, another account, a role or user, a service), decides which conditions constrain
-(RULES.md), subtracts Deny statements, and derives the facts the SQG2xx rules read.
+One reading for every policy sqsguard judges — key policies (KMS actions), queue policies (SQS
+actions) and IAM identity policies (either) — done once, at link time. `analyze(policy_value,
+context, service=...)` normalises a policy document (a model value: a dict, a JSON string,
+`Unresolved`, or a dict with `Conditional`s inside) into statements, expands action wildcards
+against every action of the service (`actions.py`), classifies principals (wildcard, the own
+account root, another account, a role or user, a service), keeps the resources as written,
+decides which conditions constrain (RULES.md), subtracts Deny statements, and derives the
+facts the rules read.
 
 Deny semantics (static and conservative): an unconditional Deny removes its actions from the
 principals it names; a Deny to everyone whose only conditions are negated pins
@@ -20,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from . import kms_actions
+from . import actions as service_actions
 from .model import (
     OWN_ACCOUNT,
     PARTITION,
@@ -125,7 +128,7 @@ class Statement:
     effect: str  # "Allow" | "Deny" | anything else as written
     principals: tuple[Principal, ...]
     not_principal: bool
-    actions: frozenset[str]  # KMS actions covered (NotAction already complemented)
+    actions: frozenset[str]  # the service's actions covered (NotAction already complemented)
     action_text: str
     not_action: bool
     conditions: tuple[Condition, ...]
@@ -136,6 +139,11 @@ class Statement:
     # Expressions in the statement that cannot be read statically (a parameter or variable
     # without a value inside a principal, an action or a condition), as written.
     unreadable: tuple[str, ...] = ()
+    # Resource (or NotResource) values as written: strings, references, `Concat`s.
+    resources: tuple[Any, ...] = ()
+    not_resource: bool = False
+    # An action pattern is a value not known statically (a parameter without a value).
+    opaque_actions: bool = False
 
     @property
     def label(self) -> str:
@@ -165,6 +173,18 @@ class Analysis:
     # Statements that cannot be read statically (a `dynamic` block over an unknown collection):
     # they may grant anything, so rules about what is *missing* must not fire.
     unknown_statements: list[str] = field(default_factory=list)
+    service: str = "kms"  # whose actions `Statement.actions` and `Grant.actions` hold
+
+    @property
+    def unreadable(self) -> str | None:
+        """Why the policy as a whole cannot be read statically, or None."""
+        if self.unresolved is not None:
+            return "%s is not known statically (%s)" % (render(self.unresolved), self.unresolved.reason)
+        if self.parse_problem is not None:
+            return self.parse_problem
+        if self.unknown_statements:
+            return "a statement is not known statically (%s)" % self.unknown_statements[0][:120]
+        return None
 
 
 @dataclass(frozen=True)
@@ -206,46 +226,50 @@ DEFAULT_POLICY = {
 # --- entry point ------------------------------------------------------------------------------
 
 
-def analyze(policy: Any, context: Context, file: str = "") -> list[Analysis]:
-    """One Analysis per combination of the conditions (`Fn::If`, `a ? b : c`) in the policy."""
+def analyze(policy: Any, context: Context, file: str = "", service: str = "kms") -> list[Analysis]:
+    """One Analysis per combination of the conditions (`Fn::If`, `a ? b : c`) in the policy.
+
+    `service` ("kms", "sqs") is whose actions the statements are read for. No policy at all is
+    a key's default key policy (only meaningful for "kms")."""
     if policy is None:
-        result = _analyze_document(DEFAULT_POLICY, context, file)
+        result = _analyze_document(DEFAULT_POLICY, context, file, service)
         result.is_default = True
         return [result]
     results = []
     for assignment in assignments(policy):
         chosen = choose(policy, assignment)
-        result = _analyze_value(chosen, context, file)
+        result = _analyze_value(chosen, context, file, service)
         result.when = describe_assignment(assignment)
         results.append(result)
     return results
 
 
-def _analyze_value(value: Any, context: Context, file: str) -> Analysis:
+def _analyze_value(value: Any, context: Context, file: str, service: str) -> Analysis:
     if isinstance(value, Unresolved):
-        return Analysis(unresolved=value)
+        return Analysis(unresolved=value, service=service)
     if isinstance(value, (Concat, ResourceRef, Conditional)):
-        return Analysis(unresolved=Unresolved(render(value), "the policy is assembled from values not known statically"))
+        why = "the policy is assembled from values not known statically"
+        return Analysis(unresolved=Unresolved(render(value), why), service=service)
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError as exc:
-            return Analysis(parse_problem="the policy is not valid JSON: %s" % exc)
+            return Analysis(parse_problem="the policy is not valid JSON: %s" % exc, service=service)
     if not isinstance(value, dict):
-        return Analysis(parse_problem="the policy is not a JSON object")
-    return _analyze_document(value, context, file)
+        return Analysis(parse_problem="the policy is not a JSON object", service=service)
+    return _analyze_document(value, context, file, service)
 
 
-def _analyze_document(document: dict, context: Context, file: str) -> Analysis:
+def _analyze_document(document: dict, context: Context, file: str, service: str) -> Analysis:
     raw = document.get("Statement")
     if isinstance(raw, dict):
         raw = [raw]
     if not isinstance(raw, list):
-        return Analysis(parse_problem="the policy has no Statement list")
+        return Analysis(parse_problem="the policy has no Statement list", service=service)
     statements = [
-        _statement(i, s, context, file) for i, s in enumerate(raw) if isinstance(s, dict)
+        _statement(i, s, context, file, service) for i, s in enumerate(raw) if isinstance(s, dict)
     ]
-    analysis = Analysis(statements=statements)
+    analysis = Analysis(statements=statements, service=service)
     analysis.unknown_statements = [render(s) for s in raw if s is not None and not isinstance(s, dict)]
     analysis.grants = _grants(statements)
     return analysis
@@ -273,22 +297,24 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else render(value)
 
 
-def _statement(index: int, node: dict, context: Context, file: str) -> Statement:
+def _statement(index: int, node: dict, context: Context, file: str, service: str) -> Statement:
     effect = _text(node.get("Effect", "")).strip()
     effect = effect[:1].upper() + effect[1:].lower() if effect else ""
     not_principal = "NotPrincipal" in node
     principals = tuple(_principals(node.get("NotPrincipal" if not_principal else "Principal"), context))
     not_action = "NotAction" in node and "Action" not in node
-    patterns = [_text(a) for a in _as_list(node.get("NotAction" if not_action else "Action"))]
+    written = _as_list(node.get("NotAction" if not_action else "Action"))
+    patterns = [_text(a) for a in written]
     matched: set[str] = set()
     unknown = []
     for pattern in patterns:
-        actions, understood = kms_actions.expand(pattern)
+        actions, understood = service_actions.expand(pattern, service)
         matched |= actions
         if not understood:
             unknown.append(pattern)
-    actions = frozenset(kms_actions.ALL - matched) if not_action else frozenset(matched)
+    actions = frozenset(service_actions.everything(service) - matched) if not_action else frozenset(matched)
     conditions = tuple(_conditions(node.get("Condition")))
+    not_resource = "NotResource" in node and "Resource" not in node
     return Statement(
         index=index,
         sid=_text(node["Sid"]) if isinstance(node.get("Sid"), str) else None,
@@ -304,6 +330,9 @@ def _statement(index: int, node: dict, context: Context, file: str) -> Statement
         unknown_actions=tuple(unknown),
         has_resource="Resource" in node or "NotResource" in node,
         unreadable=tuple(dict.fromkeys(_unreadable(node))),
+        resources=tuple(_as_list(node.get("NotResource" if not_resource else "Resource"))),
+        not_resource=not_resource,
+        opaque_actions=any(not isinstance(a, str) for a in written),
     )
 
 
@@ -554,23 +583,23 @@ def _grants(statements: list[Statement]) -> list[Grant]:
 def administration(grant: Grant) -> frozenset[str]:
     """Administrative actions, not counting grant management that only an AWS service can use
     (kms:GrantIsForAWSResource, or kms:ViaService — the AWS-managed-key pattern)."""
-    actions = grant.actions & kms_actions.ADMIN
+    actions = grant.actions & service_actions.KMS_ADMIN
     if grant.scope.grant_for_aws or grant.scope.via_service:
-        actions -= kms_actions.GRANT_ACTIONS
+        actions -= service_actions.KMS_GRANT_ACTIONS
     return actions
 
 
 def crypto(grant: Grant) -> frozenset[str]:
-    return grant.actions & kms_actions.CRYPTO
+    return grant.actions & service_actions.KMS_CRYPTO
 
 
 def principal_id(principal: Principal) -> str:
     return "%s:%s" % (principal.kind, normalise_arn(principal.text.strip()))
 
 
-def summarize(actions: Iterable[str], limit: int = 4) -> str:
+def summarize(actions: Iterable[str], limit: int = 4, service: str = "kms") -> str:
     names = sorted(actions)
-    if set(names) == set(kms_actions.ALL):
-        return "every KMS action (kms:*)"
-    shown = ", ".join("kms:" + a for a in names[:limit])
+    if set(names) == set(service_actions.everything(service)):
+        return "every %s action (%s:*)" % (service.upper(), service)
+    shown = ", ".join("%s:%s" % (service, a) for a in names[:limit])
     return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
