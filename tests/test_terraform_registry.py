@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqsguard.model import Encryption, ResourceRef, Unresolved
-from sqsguard.parsers.terraform.registry import registry_kind
+from sqsguard.parsers.terraform.registry import MODELLED, registry_kind
 from test_terraform_support import key, queue, read, write_tree
 
 
@@ -24,6 +24,14 @@ from test_terraform_support import key, queue, read, write_tree
 )
 def test_registry_kind(source, kind):
     assert registry_kind(source) == kind
+
+
+def test_each_modelled_module_is_a_module_of_its_own_behind_one_interface():
+    assert sorted(MODELLED) == ["kms", "sqs"]
+    for kind, cls in MODELLED.items():
+        assert registry_kind(cls.source_name) == kind
+        assert cls.__module__ == "sqsguard.parsers.terraform.registry.%s" % kind
+        assert "create" in vars(cls) and "outputs" in vars(cls)
 
 
 def module_tree(tmp_path, body: str):

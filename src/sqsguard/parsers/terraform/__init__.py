@@ -11,7 +11,7 @@ Layout of this package:
 - `loading.py`      directories → modules (every file parsed once), literal-only contexts
 - `variables.py`    variable values converted to their declared types
 - `modules.py`      root/child module instances, count / for_each
-- `registry.py`     the terraform-aws-modules sqs and kms modules, modelled
+- `registry/`       the terraform-aws-modules sqs and kms modules, modelled (one module each)
 - `drafts.py`       evaluated resource blocks; instances merged into one per block
 - `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, UnreadModule (with `sources.py`: producers; `iam.py`: roles, policies, consumers, queue policies)
 
@@ -23,7 +23,7 @@ unit (its display path); the objects of its child modules carry module addresses
 (`module.orders.aws_sqs_queue.this`) in the same unit.
 
 Remote module calls: the terraform-aws-modules sqs and kms modules are modelled
-(`registry.py`); any other remote module is read from `.terraform/modules` when
+(`registry/`); any other remote module is read from `.terraform/modules` when
 `terraform init` downloaded it there (its `modules.json` maps calls to directories), and is
 otherwise reported as unread when its source or inputs speak of queues or keys.
 

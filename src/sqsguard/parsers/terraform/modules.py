@@ -413,9 +413,9 @@ class Instance:
                 )
                 result.append((label, child))
             elif kind is not None:
-                from .registry import RegistryModule
+                from .registry import registry_module
 
-                result.append((label, RegistryModule(kind, source, address, self.unit, block, inputs, location)))
+                result.append((label, registry_module(kind, source, address, self.unit, block, inputs, location)))
             elif self._downloaded(call) is not None and len(self.chain) <= MAX_MODULE_DEPTH:
                 # `terraform init` put the module's code in .terraform/modules: read it
                 child = Instance(
