@@ -18,3 +18,20 @@ def test_rules_name_no_resource_type_and_no_format():
                     continue
                 found.append("%s:%d: %s" % (path.name, number, match.group(0)))
     assert found == []
+
+
+def test_prefilters_let_through_every_queue_and_key_type_of_the_tables():
+    """The cheap text tests before parsing agree with the resource tables: a file or module
+    that declares only a replica or external key is still read (and judged)."""
+    from sqsguard.discover import worth_reading
+    from sqsguard.parsers import cloudformation
+    from sqsguard.parsers.terraform import _RELEVANT
+    from sqsguard.parsers.terraform.resources import KEY_TYPES, MODEL_TYPES, QUEUE
+
+    terraform = {QUEUE, *KEY_TYPES}
+    assert terraform <= MODEL_TYPES
+    for rtype in terraform:
+        assert worth_reading(b'{"resource_changes": [{"type": "%s"}]}' % rtype.encode()), rtype  # plan JSON
+        assert _RELEVANT.search(b'resource "%s" "k" {}' % rtype.encode()), rtype
+    for rtype in (cloudformation.QUEUE, cloudformation.KEY, cloudformation.REPLICA_KEY):
+        assert worth_reading(b"Resources:\n  K:\n    Type: %s\n" % rtype.encode()), rtype

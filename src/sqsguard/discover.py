@@ -32,8 +32,9 @@ DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 TERRAFORM_SUFFIXES = (".tf",)
 TFVARS_SUFFIXES = (".tfvars",)
 
-# A file can matter only if it names one of these (checked on raw bytes, before parsing).
-DOCUMENT_TOKENS = (b"AWS::SQS::", b"AWS::KMS::", b"aws_sqs_queue", b"aws_kms_key")
+# A file can matter only if it names one of these (checked on raw bytes, before parsing): every
+# queue and key type of the CloudFormation and Terraform resource tables (test_layout.py checks).
+DOCUMENT_TOKENS = (b"AWS::SQS::", b"AWS::KMS::", b"aws_sqs_", b"aws_kms_")
 
 
 @dataclass(frozen=True)
