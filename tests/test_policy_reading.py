@@ -23,6 +23,8 @@ def test_allow_on_a_reference_or_a_wildcard_arn():
     assert identity_policies.allows(_statements({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ref}), "Decrypt", KEY) is True
     wildcard = {"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:*:key/*"}
     assert identity_policies.allows(_statements(wildcard), "GenerateDataKey", KEY) is True
+    own = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}
+    assert identity_policies.allows(_statements(own), "Decrypt", KEY) is True  # this account's keys, any of them
     other = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:eu-west-1:111111111111:key/abc"}
     assert identity_policies.allows(_statements(other), "Decrypt", KEY) is False
 

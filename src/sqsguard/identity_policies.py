@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import Concat, ResourceRef, Unresolved, render
-from .policy_analysis import Statement
+from .policy_analysis import Statement, normalise_arn
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _resource_matches(pattern: Any, target: Target) -> bool | None:
 
 
 def _wildcard_arn(text: str, target: Target) -> bool:
-    text = text.strip()
+    text = normalise_arn(text.strip())  # ${AWS::AccountId}, ${AWS::Region}: the target's own
     if text == "*":
         return True
     parts = text.split(":", 5)

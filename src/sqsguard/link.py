@@ -153,9 +153,8 @@ def link(model: Model, options: Any = None) -> Model:
         if isinstance(function, Function):
             if function.implicit_role is not None:
                 consumer.role = function.implicit_role
-            elif function.role is not None and isinstance(function.role.value, ResourceRef):
-                role = refs.resolve(function.role.value)
-                consumer.role = role if isinstance(role, IamRole) else None
+            else:
+                consumer.role = _role_of_function(function, consumer.function.instance, refs)
     return model
 
 
@@ -214,6 +213,25 @@ def _link_iam(model: Model, refs: References) -> None:
         if role.unit in unknown_units:
             role.unknown.append("a policy of the code is attached to a role sqsguard cannot tell")
         read_identity_policies(role)
+
+
+def _role_of_function(function: Function, instance: Any, refs: References) -> IamRole | None:
+    """The role a function (or the named instance of it) runs as, when the code says which one:
+    the instance's own, else the one role every instance uses."""
+    if instance is not None and instance in function.instance_roles:
+        values = [function.instance_roles[instance]]
+    elif function.instance_roles:
+        values = list(function.instance_roles.values())
+    else:
+        values = [function.role.value] if function.role is not None else []
+    roles = []
+    for value in values:
+        role = refs.resolve(value) if isinstance(value, ResourceRef) else None
+        if not isinstance(role, IamRole):
+            return None
+        if role not in roles:
+            roles.append(role)
+    return roles[0] if len(roles) == 1 else None
 
 
 def _queue_of(value: Any, refs: References) -> Queue | None:

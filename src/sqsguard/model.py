@@ -71,6 +71,9 @@ class ResourceRef:
     address: str
     attribute: str | None
     expr: str
+    # The instance key written after a Terraform block's name (`aws_lambda_function.w["a"]`),
+    # when it is known; one model object stands for every instance, so it is not compared.
+    instance: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -487,6 +490,9 @@ class Function(Resource):
 
     role: Attr | None = None
     implicit_role: "IamRole | None" = None  # SAM: the role it creates when none is given
+    # Terraform for_each / count: each instance's role value, by instance key (the merged
+    # `role` is a Conditional over them); a consumer naming one instance uses its role.
+    instance_roles: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass

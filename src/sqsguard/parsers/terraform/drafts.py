@@ -37,6 +37,8 @@ class Draft:
     source: str = ""  # unread module calls: their source
     names: dict[str, str] | None = None  # attribute display names, when not the block's own
     notes: tuple[str, ...] = ()  # unread module calls: inputs that are the AWS-managed key
+    # Blocks with several instances: (instance key, attributes) of each, before merging.
+    instances: tuple[tuple[Any, dict[str, DraftAttr]], ...] = ()
 
 
 def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged: tuple | None, prefix: str = "") -> dict[str, DraftAttr]:

@@ -544,12 +544,22 @@ class Evaluator:
             rtype, rname = name, steps[0][1]
             rest, splat = _skip_instance_keys(steps[1:])
             base = ctx.resource(rtype, rname, text)
+            if isinstance(base, ResourceRef) and len(steps) > 1 and steps[1][0] == "index":
+                base = ResourceRef(base.unit, base.address, base.attribute, base.expr, self._instance_key(steps[1], seg))
             if isinstance(base, ResourceRef) and rest and rest[0][0] == "attr":
-                base = ResourceRef(base.unit, base.address, rest[0][1], base.expr)
+                base = ResourceRef(base.unit, base.address, rest[0][1], base.expr, base.instance)
                 rest = rest[1:]
             value = self._apply(base, rest, seg, text) if rest else base
             return NodeList([value]) if splat else value
         raise EvalError("unknown name %s" % name)
+
+    def _instance_key(self, step: tuple, seg: Segment) -> Any:
+        """The key in `block["a"]` / `block[0]` / `block[each.key]`, when known (else None)."""
+        try:
+            key = self._index_value(step, seg)
+        except EvalError:
+            return None
+        return key if isinstance(key, (str, int)) and not isinstance(key, bool) else None
 
     def _index_value(self, step: tuple, seg: Segment) -> Any:
         if step[1] == "const":
@@ -634,7 +644,7 @@ def _step(value: Any, key: Any, kind: str, text: str) -> Any:
         return Unresolved(text, key.reason)
     if isinstance(value, ResourceRef):
         if kind == "attr" and value.attribute is None:
-            return ResourceRef(value.unit, value.address, key, value.expr)
+            return ResourceRef(value.unit, value.address, key, value.expr, value.instance)
         if kind == "index" and value.attribute is None:
             return value
         return Unresolved(text, "%s is known only after apply" % value.expr)

@@ -80,13 +80,16 @@ def add(model: Model, draft: Draft, common: dict) -> None:
         queue = _attr(attrs, "queue_url")
         model.queue_policies.append(QueuePolicy(**common, document=_document(attrs, "policy"), queue_refs=[queue.value] if queue else []))
     elif rtype == "aws_lambda_function":
-        model.functions.append(Function(**common, role=_attr(attrs, "role")))
+        roles = {key: instance["role"].value for key, instance in draft.instances if "role" in instance}
+        model.functions.append(Function(**common, role=_attr(attrs, "role"), instance_roles=roles))
     elif rtype == "aws_lambda_event_source_mapping":
-        function = _attr(attrs, "function_name")
-        model.consumers.append(
-            Consumer(**common, kind="Lambda event source mapping", queue_ref=_attr(attrs, "event_source_arn"),
-                     function=function.value if function is not None else None)
-        )
+        # one consumer per instance: each may join another queue to another function's instance
+        for suffix, each in [('["%s"]' % key, instance) for key, instance in draft.instances] or [("", attrs)]:
+            function = _attr(each, "function_name")
+            model.consumers.append(
+                Consumer(**{**common, "address": common["address"] + suffix}, kind="Lambda event source mapping",
+                         queue_ref=_attr(each, "event_source_arn"), function=function.value if function is not None else None)
+            )
 
 
 

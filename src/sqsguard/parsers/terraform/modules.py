@@ -83,6 +83,8 @@ class Instance:
         self._locals: dict[str, Any] = {}
         self._data: dict[Any, Any] = {}
         self._children: dict[str, list] = {}
+        self._blocks: dict[str, Any] | None = None  # managed blocks by address (for_each over a block)
+        self._chaining: set[str] = set()
         self._outputs: dict[tuple[str, str], Any] = {}
         self.evaluator = Evaluator(self)
 
@@ -346,6 +348,9 @@ class Instance:
         if "for_each" in block.attributes:
             attr = block.attributes["for_each"]
             value = ev.evaluate(attr.expr, attr.seg)
+            chained = self._resource_instances(value)
+            if chained is not None:
+                value = chained
             entries: dict = {}
             unknown = False
             for branch in _branches(value):
@@ -367,6 +372,25 @@ class Instance:
             reason = "for_each (%s) is not known statically" % attr.text
             return [(None, {"each": Unresolved("each", reason)})]
         return [(None, {})]
+
+    def _resource_instances(self, value: Any) -> dict | None:
+        """`for_each = aws_sqs_queue.team`: one entry per instance of that block (its keys), each a
+        reference to it (`each.value.arn`); None when the value is no such block of this module."""
+        if not isinstance(value, ResourceRef) or value.attribute is not None or value.unit != self.unit:
+            return None
+        if self._blocks is None:
+            self._blocks = {"%s%s.%s" % (self.prefix, b.labels[0], b.labels[1]): b for b in self.module.resources}
+        block = self._blocks.get(value.address)
+        if block is None or "for_each" not in block.attributes or value.address in self._chaining:
+            return None
+        self._chaining.add(value.address)
+        try:
+            labels = [label for label, _ in self.instances(block, self.evaluator)]
+        finally:
+            self._chaining.discard(value.address)
+        if any(label is None for label in labels):
+            return None
+        return {str(label[1]): ResourceRef(value.unit, value.address, None, '%s["%s"]' % (value.expr, label[1])) for label in labels}
 
     # -- module calls --------------------------------------------------------------------------
 
@@ -487,7 +511,8 @@ class Instance:
                 Draft(rtype, address, self.unit, location, merge_instances(members, JUDGED[ALIAS]))
                 for members in groups.values()
             ]
-        return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)))]
+        instances = tuple((label[1], attrs) for label, attrs in per if label is not None) if len(per) > 1 else ()
+        return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)), instances=instances)]
 
     def evaluate_attributes(self, block: Block, ev: Evaluator, names: tuple | None) -> dict[str, DraftAttr]:
         attrs: dict[str, DraftAttr] = {}
