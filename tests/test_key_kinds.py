@@ -37,3 +37,20 @@ def test_terraform_replica_and_external_keys_link_to_their_queues(tmp_path):
     assert not any(rule == "SQG104" for rule, _ in rows)
     assert ("SQG204", "aws_kms_replica_key.r") in rows and ("SQG204", "aws_kms_external_key.e") in rows
     assert ("SQG301", "aws_kms_replica_key.r") not in rows
+
+
+def test_keys_whose_material_kms_did_not_generate_are_not_asked_to_rotate(tmp_path):
+    """KMS rotates automatically only key material it generated: not imported material
+    (aws_kms_external_key, Origin EXTERNAL) and not keys in a custom key store."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_kms_external_key" "e" {\n}\n'
+        'resource "aws_kms_key" "hsm" {\n  custom_key_store_id = "cks-1234567890abcdef0"\n}\n'
+        'resource "aws_kms_key" "plain" {\n}\n'
+    )
+    assert [r for r in _rows(tmp_path) if r[0] == "SQG301"] == [("SQG301", "aws_kms_key.plain")]
+    (tmp_path / "main.tf").unlink()
+    (tmp_path / "t.yaml").write_text(
+        "Resources:\n  Byok:\n    Type: AWS::KMS::Key\n    Properties:\n      Origin: EXTERNAL\n"
+        "  Plain:\n    Type: AWS::KMS::Key\n    Properties:\n      Origin: AWS_KMS\n"
+    )
+    assert [r for r in _rows(tmp_path / "t.yaml") if r[0] == "SQG301"] == [("SQG301", "Plain")]

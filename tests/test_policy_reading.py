@@ -148,3 +148,13 @@ def test_policies_are_read_at_link_time_and_kept(tmp_path):
     assert analysis.service == "sqs" and [sorted(g.actions) for g in analysis.grants] == [["SendMessage"]]
     (key,) = model.keys
     assert [a.service for analyses in key.analyses.values() for a in analyses] == ["kms"]
+
+
+def test_queue_policy_to_everyone_pinned_to_a_foreign_account_opens_it_to_that_account(tmp_path):
+    pinned = ('{ Effect = "Allow", Action = "sqs:ReceiveMessage", Principal = "*", Resource = aws_sqs_queue.q.arn, '
+              'Condition = { StringEquals = { "aws:PrincipalAccount" = "333333333333" } } }')
+    assert _sqg403(tmp_path, pinned) == [
+        "The queue policy aws_sqs_queue_policy.p lets account 333333333333 (*, pinned to that account by a condition) receive from"
+    ]
+    service = pinned.replace('Principal = "*"', 'Principal = { Service = "sns.amazonaws.com" }')
+    assert _sqg403(tmp_path, service) == []  # a service in that account is SQG402's concern

@@ -402,6 +402,9 @@ class Key(Resource):
     tags: "dict | Unresolved" = field(default_factory=dict)  # Unresolved: cannot be read statically
     aliases: list[str] = field(default_factory=list)
     replica: bool = False  # a multi-Region replica: rotation and key spec follow its primary key
+    # Where the key material comes from: "generated" by KMS, "imported" (Origin EXTERNAL,
+    # aws_kms_external_key) or a "custom key store"; only generated material rotates automatically.
+    material: str = "generated"
     # Set by link.py when an aws_kms_key_policy replaces this key's policy.
     policy_attachment: "KeyPolicyAttachment | None" = None
     # The policy as KMS reads it, one analysis per combination of conditions (policy.Analysis),

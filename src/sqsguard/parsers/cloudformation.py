@@ -46,6 +46,11 @@ CDK_QUEUE_NAMES = {
 }
 
 
+def _material(origin: Any) -> str:
+    """AWS::KMS::Key Origin: AWS_KMS (the default) or EXTERNAL (imported key material)."""
+    return "imported" if isinstance(origin, str) and origin.strip().upper() == "EXTERNAL" else "generated"
+
+
 def is_template(doc: Any) -> bool:
     """A CloudFormation/SAM template: a Resources mapping of typed resources."""
     if not isinstance(doc, dict):
@@ -136,6 +141,7 @@ def build_model(
                     bypass_lockout=attrs.get("BypassPolicyLockoutSafetyCheck"),
                     tags=_tags(attrs.value("Tags")),
                     replica=rtype == REPLICA_KEY,
+                    material=_material(attrs.value("Origin")),
                 )
             )
         elif rtype == ALIAS:

@@ -284,12 +284,19 @@ def _opened(policy: QueuePolicy, model: Model, options: Options, context) -> lis
             return []
         for grant in analysis.grants:
             principal = grant.principal
-            account = principal.account
-            if principal.kind not in ("root", "iam") or not account or account == OWN or context.is_own(account):
+            if principal.kind in ("root", "iam"):
+                accounts = [(principal.account, principal.text)]
+            elif principal.kind == "wildcard" and grant.scope.accounts and not grant.scope.source:
+                # "*" pinned to accounts by aws:PrincipalAccount / kms:CallerAccount / aws:PrincipalArn
+                accounts = [(a, "%s, pinned to that account by a condition" % principal.text) for a in sorted(grant.scope.accounts)]
+            else:
                 continue
-            for action, what in (("SendMessage", "send"), ("ReceiveMessage", "receive")):
-                if action in grant.actions and (account, what, principal.text) not in found:
-                    found.append((account, what, principal.text))
+            for account, written in accounts:
+                if not account or context.is_own(account):
+                    continue  # a trusted account is another account all the same: its key access counts
+                for action, what in (("SendMessage", "send"), ("ReceiveMessage", "receive")):
+                    if action in grant.actions and (account, what, written) not in found:
+                        found.append((account, what, written))
     return found
 
 

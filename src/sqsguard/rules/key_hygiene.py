@@ -36,6 +36,8 @@ def key_rotation_disabled(model: Model, options: Options) -> Iterator[Hit]:
     for key in model.keys:
         if key.replica:
             continue  # a replica rotates with its primary key
+        if key.material != "generated":
+            continue  # imported material or a custom key store: KMS cannot rotate it automatically
         name = key.attr_name("rotation")
         values = [a.value if a is not None else None for a in (key.rotation, key.key_spec, key.key_usage)]
         for assignment in assignments(*values):

@@ -92,6 +92,10 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                     bypass_lockout=_attr(a, "bypass_policy_lockout_safety_check"),
                     tags=_tags(_value(a, "tags")),
                     replica=draft.rtype in ("aws_kms_replica_key", "aws_kms_replica_external_key"),
+                    material=(
+                        "imported" if draft.rtype in ("aws_kms_external_key", "aws_kms_replica_external_key")
+                        else "custom key store" if _value(a, "custom_key_store_id") not in (None, "") else "generated"
+                    ),
                 )
             )
         elif draft.rtype == "aws_kms_alias":

@@ -48,6 +48,7 @@ ATTRIBUTES = {
         "customer_master_key_spec",
         "key_usage",
         "bypass_policy_lockout_safety_check",
+        "custom_key_store_id",
         "tags",
     ),
     ALIAS: ("name", "name_prefix", "target_key_id"),
