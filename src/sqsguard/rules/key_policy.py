@@ -7,6 +7,7 @@ and point at the offending statement.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterator
 
 from ..model import Key, Location, Model, Resource
@@ -65,11 +66,24 @@ def _first(
         for analysis in analyses(key, model, options):
             if analysis.unresolved is not None or analysis.parse_problem is not None:
                 continue
-            found = find(key, analysis)
+            found = find(key, _judgeable(analysis))
             if found is not None:
                 grant, message = found
                 yield Hit(policy_owner(key), message + _when(analysis) + ".", _where(key, grant))
                 break
+
+
+def _judgeable(analysis: Analysis) -> Analysis:
+    """The analysis without the grants of statements that cannot be read statically: SQG208 says
+    those once, and no rule judges them (a condition that cannot be read may pin the grant)."""
+    if not any(s.unreadable for s in analysis.statements):
+        return analysis
+    return replace(analysis, grants=[g for g in analysis.grants if not g.statement.unreadable])
+
+
+def _incomplete(analysis: Analysis) -> bool:
+    """A statement cannot be read: it may grant what a rule about something *missing* looks for."""
+    return bool(analysis.unknown_statements) or any(s.unreadable for s in analysis.statements)
 
 
 @rule("SQG201")
@@ -167,7 +181,7 @@ def key_policy_iam_only(model: Model, options: Options) -> Iterator[Hit]:
                     "%s that names key administrators and key users" % (key.address, key.attr_name("policy")) + ".",
                 )
                 break
-            if analysis.unknown_statements:
+            if _incomplete(analysis):
                 continue  # a statement we cannot read may grant someone else
             allows = [g for g in analysis.grants if g.statement.effect == "Allow"]
             if allows and all(g.principal.is_own_root for g in allows):
@@ -198,7 +212,7 @@ def key_policy_lockout(model: Model, options: Options) -> Iterator[Hit]:
         for analysis in analyses(key, model, options):
             if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.is_default:
                 continue
-            if analysis.unknown_statements:
+            if _incomplete(analysis):
                 continue  # a statement we cannot read may grant kms:PutKeyPolicy
             if not any("PutKeyPolicy" in g.actions for g in analysis.grants):
                 yield Hit(
@@ -282,13 +296,13 @@ def key_policy_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
                 count = len(unreadable) + len(analysis.unknown_statements)
                 if unreadable:
                     first = unreadable[0]
-                    where, expr = first.location, "%s names %s, which" % (first.label, _brief(first.unreadable[0], 240))
+                    where, expr = first.location, "%s uses %s, which" % (first.label, _brief(first.unreadable[0], 240))
                 else:
                     where, expr = _where(key), "the statement %s" % analysis.unknown_statements[0]
                 yield Hit(
                     policy_owner(key),
                     "%s: %s cannot be read statically, so %d statement%s of the key policy cannot be "
-                    "judged (who it names, what it allows) and the key-policy verdicts for this key are "
+                    "judged (who it names, what it allows, under which conditions) and the key-policy verdicts for this key are "
                     "incomplete%s." % (_name(key), expr, count, "" if count == 1 else "s", _when(analysis)),
                     where,
                 )
