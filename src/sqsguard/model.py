@@ -449,6 +449,7 @@ class Producer(Resource):
     kind: str = ""  # "SNS subscription", "S3 event notification", "EventBridge rule target"
     service: str = ""  # the service principal: sns.amazonaws.com, s3.amazonaws.com, events.amazonaws.com
     source: str = ""  # the producing resource as the user knows it (a topic, a bucket, a rule)
+    source_address: str | None = None  # that resource's address, when the code references it
     target: Attr | None = None  # the queue it delivers to, as written (a reference or an ARN)
     queue: "Queue | None" = None  # set by link.py when the target is a queue of the scan
 

@@ -451,8 +451,16 @@ def _condition_value(value: Any) -> str:
     """Condition values as text; a reference to a resource of the same template or module is
     that resource's ARN in the key's own account (`!Ref Topic`, `aws_sns_topic.t.arn`)."""
     if isinstance(value, ResourceRef):
-        return "arn:aws:resource:%s:%s:%s" % (REGION, OWN_ACCOUNT, value.address)
+        return _RESOURCE_ARN + value.address
     return _text(value)
+
+
+_RESOURCE_ARN = "arn:aws:resource:%s:%s:" % (REGION, OWN_ACCOUNT)
+
+
+def resource_address(value: str) -> str | None:
+    """The resource of the code a condition value references (see `_condition_value`), or None."""
+    return value[len(_RESOURCE_ARN):] if value.startswith(_RESOURCE_ARN) else None
 
 
 def _concrete(value: str) -> bool:

@@ -23,29 +23,38 @@ def producers(logical_id: str, rtype: str, props: dict, reader: Callable[[Any], 
     found: list[Producer] = []
     here = reader(props)
 
-    def add(kind: str, service: str, source: str, entry: Any, name: str) -> None:
+    def add(kind: str, service: str, source: str, entry: Any, name: str, source_address: str | None) -> None:
         attr = reader(entry).get(name) if isinstance(entry, dict) else None
         if attr is None:
             return
-        address = common["address"]
-        found.append(Producer(**{**common, "address": address}, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=attr))
+        found.append(Producer(**common, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=attr,
+                              source_address=source_address))
 
     if rtype == "AWS::SNS::Subscription":
         if str(here.value("Protocol") or "").lower() == "sqs":
-            add("SNS subscription", "sns", "topic %s" % _named(here.get("TopicArn")), props, "Endpoint")
+            topic = here.get("TopicArn")
+            add("SNS subscription", "sns", "topic %s" % _named(topic), props, "Endpoint", _address(topic))
     elif rtype == "AWS::SNS::Topic":
         for entry in _entries(props.get("Subscription")):
             if str(reader(entry).value("Protocol") or "").lower() == "sqs":
-                add("SNS subscription", "sns", "topic %s" % logical_id, entry, "Endpoint")
+                add("SNS subscription", "sns", "topic %s" % logical_id, entry, "Endpoint", logical_id)
     elif rtype in ("AWS::S3::Bucket", "Custom::S3BucketNotifications"):
         config = props.get("NotificationConfiguration")
-        bucket = logical_id if rtype == "AWS::S3::Bucket" else _named(here.get("BucketName"))
+        named = here.get("BucketName")
+        bucket = logical_id if rtype == "AWS::S3::Bucket" else _named(named)
+        address = logical_id if rtype == "AWS::S3::Bucket" else _address(named)
         for entry in _entries(config.get("QueueConfigurations") if isinstance(config, dict) else None):
-            add("S3 event notification", "s3", "bucket %s" % bucket, entry, "Queue" if "Queue" in entry else "QueueArn")
+            add("S3 event notification", "s3", "bucket %s" % bucket, entry, "Queue" if "Queue" in entry else "QueueArn", address)
     elif rtype == "AWS::Events::Rule":
         for entry in _entries(props.get("Targets")):
-            add("EventBridge rule target", "events", "rule %s" % logical_id, entry, "Arn")
+            add("EventBridge rule target", "events", "rule %s" % logical_id, entry, "Arn", logical_id)
     return found
+
+
+def _address(attr: Any) -> str | None:
+    """The resource of the template a value references, if it does."""
+    value = attr.value if attr is not None else None
+    return value.address if isinstance(value, ResourceRef) else None
 
 
 def _named(attr: Any) -> str:

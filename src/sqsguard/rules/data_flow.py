@@ -12,7 +12,7 @@ from typing import Iterator
 from .. import identity_policies
 from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer, Queue, QueuePolicy
 from ..options import Options
-from ..policy_analysis import OWN, Analysis, Grant
+from ..policy_analysis import OWN, Analysis, Grant, resource_address
 from .base import Hit, rule
 from .key_policy import analyses
 
@@ -71,13 +71,34 @@ def producer_blocked_by_aws_managed_key(model: Model, options: Options) -> Itera
         )
 
 
-def _allowed(analysis: Analysis, service: str) -> set[str]:
-    """The KMS actions the key policy lets the service principal use."""
+def _allowed(analysis: Analysis, producer: Producer) -> tuple[set[str], list[str]]:
+    """The KMS actions the key policy lets the producer's service principal use on its behalf,
+    and the resources of the code that grants to the service are pinned to instead (aws:SourceArn
+    naming another topic, bucket or rule: KMS refuses this producer)."""
     allowed: set[str] = set()
+    elsewhere: list[str] = []
     for grant in analysis.grants:
-        if _reaches(grant, service):
-            allowed |= grant.actions
-    return allowed
+        if not _reaches(grant, producer.service):
+            continue
+        pinned = _source_addresses(grant)
+        if pinned is not None and producer.source_address is not None and producer.source_address not in pinned:
+            elsewhere.extend(a for a in pinned if a not in elsewhere)
+            continue
+        allowed |= grant.actions
+    return allowed, elsewhere
+
+
+def _source_addresses(grant: Grant) -> list[str] | None:
+    """The resources of the code an aws:SourceArn condition names, when every value names one."""
+    found = None
+    for condition in grant.statement.conditions:
+        if condition.key != "aws:sourcearn" or not condition.positive:
+            continue
+        addresses = [resource_address(v) for v in condition.values]
+        if not addresses or any(a is None for a in addresses):
+            return None  # a literal ARN or a pattern: it may name the producer
+        found = (found or []) + [a for a in addresses if a is not None]
+    return found
 
 
 def _reaches(grant: Grant, service: str) -> bool:
@@ -111,9 +132,10 @@ def producer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
                 if any(s.unreadable for s in analysis.statements):
                     continue
                 for producer in producers:
-                    missing = [a for a in NEEDED if a not in _allowed(analysis, producer.service)]
+                    allowed, elsewhere = _allowed(analysis, producer)
+                    missing = [a for a in NEEDED if a not in allowed]
                     if missing:
-                        found = (key, choice, analysis, producer, missing)
+                        found = (key, choice, analysis, producer, missing, elsewhere)
                         break
                 if found:
                     break
@@ -121,25 +143,22 @@ def producer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
                 break
         if found is None:
             continue
-        key, choice, analysis, producer, missing = found
-        when = [w for w in (choice.when, analysis.when) if w]
+        key, choice, analysis, producer, missing, elsewhere = found
+        when = " when %s" % ", ".join(w for w in (choice.when, analysis.when) if w) if (choice.when or analysis.when) else ""
+        actions = " and ".join("kms:" + a for a in missing)
+        what = producer.source.split(" ")[0]
+        if elsewhere:
+            why = "does not allow %s %s for it (it allows it only with aws:SourceArn naming %s)%s" % (
+                producer.service, actions, _and(elsewhere), when)
+            fix = "add the %s to that statement's aws:SourceArn values" % what
+        else:
+            why = "does not allow %s %s%s" % (producer.service, actions, when)
+            fix = "add a key policy statement that allows %s kms:GenerateDataKey* and kms:Decrypt, with aws:SourceArn set to the %s" % (
+                producer.service, what)
         yield Hit(
             queue,
-            "%s %s (%s) delivers to queue %s, but the policy of its key %s does not allow %s %s%s: every "
-            "delivery fails with a KMS access error — add a key policy statement that allows %s "
-            "kms:GenerateDataKey* and kms:Decrypt, with aws:SourceArn set to the %s."
-            % (
-                producer.kind,
-                producer.address,
-                producer.source,
-                queue.address,
-                key.address,
-                producer.service,
-                " and ".join("kms:" + a for a in missing),
-                " when %s" % ", ".join(when) if when else "",
-                producer.service,
-                producer.source.split(" ")[0],
-            ),
+            "%s %s (%s) delivers to queue %s, but the policy of its key %s %s: every delivery fails with a KMS "
+            "access error — %s." % (producer.kind, producer.address, producer.source, queue.address, key.address, why, fix),
             _where(queue),
         )
 

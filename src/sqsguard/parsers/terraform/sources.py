@@ -26,8 +26,14 @@ def producers(draft: Draft, common: dict) -> list[Producer]:
             return attr.value
         return attr.text or render(attr.value)
 
+    def address(name: str) -> str | None:
+        attr = attrs.get(name)
+        return attr.value.address if attr is not None and isinstance(attr.value, ResourceRef) else None
+
     def make(kind: str, service: str, source: str, target: Attr) -> Producer:
-        return Producer(**common, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=target)
+        by = {"sns": "topic_arn", "events": "rule", "s3": "bucket"}[service]
+        return Producer(**common, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=target,
+                        source_address=address(by))
 
     if draft.rtype == "aws_sns_topic_subscription":
         protocol = attrs.get("protocol")
