@@ -158,3 +158,56 @@ def test_queue_policy_to_everyone_pinned_to_a_foreign_account_opens_it_to_that_a
     ]
     service = pinned.replace('Principal = "*"', 'Principal = { Service = "sns.amazonaws.com" }')
     assert _sqg403(tmp_path, service) == []  # a service in that account is SQG402's concern
+
+
+SENDERS = """\
+data "aws_caller_identity" "current" {}
+
+resource "aws_kms_key" "k" {
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }, Action = "kms:*", Resource = "*" }]
+  })
+}
+
+resource "aws_sqs_queue" "q" {
+  kms_master_key_id = aws_kms_key.k.arn
+}
+
+resource "aws_iam_role" "api" {
+  assume_role_policy = "{}"
+  inline_policy {
+    policy = jsonencode({ Version = "2012-10-17", Statement = [
+      { Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.q.arn },
+      { Effect = "Allow", Action = "kms:*", Resource = "*" },
+      { Effect = "Deny", Action = "kms:Decrypt", Resource = "*" },
+    ] })
+  }
+}
+
+resource "aws_iam_user" "smoke" {
+  name = "smoke"
+}
+
+resource "aws_iam_user_policy" "smoke" {
+  user = aws_iam_user.smoke.name
+  policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = ["sqs:SendMessage", "kms:GenerateDataKey"], Resource = [aws_sqs_queue.q.arn, aws_kms_key.k.arn] },
+  ] })
+}
+"""
+
+
+def test_sender_messages_say_who_lacks_what_and_which_side(tmp_path):
+    (tmp_path / "main.tf").write_text(SENDERS)
+    report = scan([str(tmp_path)], Options(), select=["SQG405"], jobs=1)
+    (finding,) = report.findings
+    assert finding.message.startswith(
+        "Role aws_iam_role.api (allowed sqs:SendMessage by its IAM policy) sends to queue aws_sqs_queue.q, encrypted "
+        "with key aws_kms_key.k, but aws_iam_role.api cannot kms:Decrypt with the key: the key policy leaves the key "
+        "to IAM, and a Deny statement in the IAM policy of aws_iam_role.api removes kms:Decrypt on it"
+    )
+    assert finding.message.endswith(
+        "Also: user aws_iam_user.smoke (allowed sqs:SendMessage by its IAM policy) lacks kms:Decrypt (its IAM policy)."
+    )

@@ -108,6 +108,11 @@ def allows(statements: list[Statement], action: str, target: Target) -> bool | N
     return allowed
 
 
+def denies(statements: list[Statement], action: str, target: Target) -> bool:
+    """Whether an unconditional Deny of the statements removes `action` on the target."""
+    return any(s.effect == "Deny" and not s.conditions and _covers(s, action, target) is True for s in statements)
+
+
 def named_targets(statements: list[Statement], action: str, names: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
     """The resources of the scan that Allow statements granting `action` ("ReceiveMessage") name,
     as (unit, address): by a reference, or by an ARN that ends in one of `names`

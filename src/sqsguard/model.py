@@ -459,6 +459,7 @@ class IamRole(Resource):
     """An IAM role or user defined in the code, and the policies it has."""
 
     name: Attr | None = None  # its name, when the code sets one
+    user: bool = False  # an IAM user, not a role
     inline: list[Attr] = field(default_factory=list)  # policy documents written on it
     managed: list[Attr] = field(default_factory=list)  # managed policies attached on it (ARNs, references)
     # Set by link.py: every policy document that applies (label, document value); their

@@ -43,7 +43,8 @@ def add(model: Model, logical_id: str, rtype: str, props: dict, reader: Callable
             if isinstance(entry, dict) and "PolicyDocument" in entry:
                 inline.append(Attr("Policies[%d]" % index, entry["PolicyDocument"], "Policies[%d]" % index, policies.location))
         model.roles.append(
-            IamRole(**common, name=here.get("RoleName") or here.get("UserName"), inline=inline, managed=_items(here.get("ManagedPolicyArns")))
+            IamRole(**common, name=here.get("RoleName") or here.get("UserName"), inline=inline, managed=_items(here.get("ManagedPolicyArns")),
+                    user=rtype == "AWS::IAM::User")
         )
     elif rtype in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         roles = []

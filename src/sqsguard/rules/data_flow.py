@@ -204,15 +204,17 @@ def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model,
         if role.unknown:
             return None  # a policy of the role cannot be read: never a guess
         target = identity_policies.Target(key.unit, key.address, "kms")
+        statements = role.statements.get("kms", [])
         lacking = []
         for action in missing:
-            verdict = identity_policies.allows(role.statements.get("kms", []), action, target)
+            verdict = identity_policies.allows(statements, action, target)
             if verdict is None:
                 return None
             if not verdict:
                 lacking.append(action)
         if lacking:
-            return lacking, "iam", analysis.when
+            denied = all(identity_policies.denies(statements, a, target) for a in lacking)
+            return lacking, "iam-deny" if denied else "iam", analysis.when
     return None
 
 
@@ -234,8 +236,15 @@ def _users(model: Model, action: str) -> list[tuple[Queue, str, IamRole, object]
         for identity in identity_policies.named_targets(role.statements.get("sqs", []), action.partition(":")[2], names.get(role.unit, {})):
             queue = queues.get(identity)
             if queue is not None:
-                found.append((queue, "role %s (allowed %s by its IAM policy)" % (role.address, action), role, role))
+                found.append((queue, "%s %s (allowed %s by its IAM policy)" % (_kind(role), role.address, action), role, role))
     return found
+
+
+def _kind(role: IamRole) -> str:
+    return "user" if role.user else "role"
+
+
+_SIDES = {"key": "the key policy", "iam": "its IAM policy", "iam-deny": "a Deny in its IAM policy"}
 
 
 def _principal_rule(model: Model, options: Options, action: str, needed: tuple[str, ...], verb: str) -> Iterator[Hit]:
@@ -262,13 +271,18 @@ def _principal_rule(model: Model, options: Options, action: str, needed: tuple[s
         if side == "key":
             why = "the key policy neither allows it nor delegates %s to the account root" % actions
             fix = "add a key policy statement that allows %s %s" % (role.address, actions)
+        elif side == "iam-deny":
+            why = "the key policy leaves the key to IAM, and a Deny statement in the IAM policy of %s removes %s on it" % (role.address, actions)
+            fix = "narrow that Deny so it leaves %s on the key" % actions
         else:
             why = "the key policy leaves the key to IAM, and no policy of %s allows %s on it" % (role.address, actions)
             fix = "allow %s on the key's ARN in %s's IAM policy" % (actions, role.address)
         also = ""
         if others:
             also = " Also: %s." % "; ".join(
-                "%s (role %s, %s)" % (h, r.address, "key policy" if p[1] == "key" else "IAM policy") for h, r, _, _, p in others
+                "%s%s lacks %s (%s)" % (h, "" if r.address in h else " (%s %s)" % (_kind(r), r.address),
+                                        " and ".join("kms:" + a for a in p[0]), _SIDES[p[1]])
+                for h, r, _, _, p in others
             )
         yield Hit(
             queue,

@@ -56,7 +56,7 @@ def add(model: Model, draft: Draft, common: dict) -> None:
         managed = _attr(attrs, "managed_policy_arns")
         arns = managed.value if managed is not None and isinstance(managed.value, list) else ([managed.value] if managed is not None else [])
         model.roles.append(
-            IamRole(**common, name=_attr(attrs, "name"), inline=inline,
+            IamRole(**common, name=_attr(attrs, "name"), inline=inline, user=rtype == "aws_iam_user",
                     managed=[Attr("managed_policy_arns", v, managed.text, managed.location) for v in arns] if managed else [])
         )
     elif rtype in ("aws_iam_role_policy", "aws_iam_user_policy"):
