@@ -23,12 +23,12 @@ def producers(logical_id: str, rtype: str, props: dict, reader: Callable[[Any], 
     found: list[Producer] = []
     here = reader(props)
 
-    def add(kind: str, service: str, source: str, entry: Any, name: str, source_address: str | None) -> None:
+    def add(kind: str, service: str, source: str, entry: Any, name: str, source_address: str | None, address: str | None = None) -> None:
         attr = reader(entry).get(name) if isinstance(entry, dict) else None
         if attr is None:
             return
-        found.append(Producer(**common, kind=kind, service=SERVICE_PRINCIPALS[service], source=source, target=attr,
-                              source_address=source_address))
+        found.append(Producer(**{**common, "address": address or common["address"]}, kind=kind, service=SERVICE_PRINCIPALS[service],
+                              source=source, target=attr, source_address=source_address))
 
     if rtype == "AWS::SNS::Subscription":
         if str(here.value("Protocol") or "").lower() == "sqs":
@@ -47,7 +47,9 @@ def producers(logical_id: str, rtype: str, props: dict, reader: Callable[[Any], 
             add("S3 event notification", "s3", "bucket %s" % bucket, entry, "Queue" if "Queue" in entry else "QueueArn", address)
     elif rtype == "AWS::Events::Rule":
         for entry in _entries(props.get("Targets")):
-            add("EventBridge rule target", "events", "rule %s" % logical_id, entry, "Arn", logical_id)
+            target = entry.get("Id")
+            named = "%s.Targets[%s]" % (logical_id, target) if isinstance(target, str) else None  # the target by its Id
+            add("EventBridge rule target", "events", "rule %s" % logical_id, entry, "Arn", logical_id, named)
     return found
 
 
