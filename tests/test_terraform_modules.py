@@ -168,7 +168,7 @@ def test_for_each_instances_that_differ_are_judged_by_the_weakest(tmp_path):
     )
     q = queue(read(tmp_path), "aws_sqs_queue.q")
     assert q.encryption.mode is Encryption.NONE
-    assert q.encryption.when == 'each.key in ["audit", "orders"] is false'
+    assert q.encryption.when == 'each.key is "refunds"'  # the instances left, by name
     assert not any(c.sse_conflict for c in q.choices)  # settings of one instance stay together
 
 
@@ -189,7 +189,7 @@ def test_module_for_each(tmp_path):
     )
     q = queue(read(tmp_path), "module.q.aws_sqs_queue.this")
     assert q.encryption.mode is Encryption.AWS_MANAGED
-    assert q.encryption.when == 'module.q: each.key == "a" is true'
+    assert q.encryption.when == 'module.q: each.key is "a"'
 
 
 def test_a_missing_local_module_is_an_error_once_not_an_unread_module(tmp_path):
@@ -477,7 +477,7 @@ def test_three_groups_of_instances_name_their_conditions_in_order(tmp_path):
         Conditional('each.key == "b" (if not each.key == "a")', "alias/aws/sqs", None),
     )
     assert q.encryption.mode is Encryption.SQS_OWNED
-    assert q.encryption.when == 'each.key == "a" is false, each.key == "b" (if not each.key == "a") is false'
+    assert q.encryption.when == 'each.key is "c"'  # not "each.key == \"a\" is false, each.key == \"b\" ... is false"
 
 
 def test_optional_object_attributes_take_their_defaults(tmp_path):
@@ -509,3 +509,14 @@ def test_optional_object_attributes_take_their_defaults(tmp_path):
     assert q.encryption.mode is Encryption.NONE  # audit: sse = false, no key
     assert not isinstance(q.kms_key.value, Unresolved)
     assert {c.mode for c in q.choices} == {Encryption.NONE, Encryption.AWS_MANAGED}
+
+
+def test_instance_choices_survive_the_trip_to_a_worker_process():
+    import pickle
+
+    from sqsguard.model import InstanceChoice, describe_assignment
+
+    choice = pickle.loads(pickle.dumps(InstanceChoice('each.key == "a"', 'each.key is "a"', 'each.key is "b" or "c"')))
+    assert (str(choice), choice.chosen, choice.otherwise) == ('each.key == "a"', 'each.key is "a"', 'each.key is "b" or "c"')
+    assert describe_assignment({choice: True}) == 'each.key is "a"'
+    assert describe_assignment({choice: False, "IsProd": True}) == 'IsProd is true, each.key is "b" or "c"'

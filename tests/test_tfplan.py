@@ -128,7 +128,7 @@ def test_for_each_instances_fold_into_one_object():
     q = queue(model, "aws_sqs_queue.workers")
     assert isinstance(q.kms_key.value, Conditional)
     assert q.encryption.mode is Encryption.SQS_OWNED
-    assert 'each.key == "billing" is true' in q.encryption.when
+    assert 'each.key is "billing"' in q.encryption.when
 
 
 def test_aliases_and_policies():

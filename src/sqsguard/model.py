@@ -200,6 +200,21 @@ def _copy_marks(src: Any, dst: Any) -> None:
             setattr(dst, attr, getattr(src, attr))
 
 
+class InstanceChoice(str):
+    """The condition of a chain that tells a block's instances apart (`each.key == "a"`):
+    `chosen` describes the instances it picks, `otherwise` those left when every condition of
+    its chain is false, so a description names instances instead of listing falsehoods."""
+
+    def __new__(cls, text: str, chosen: str, otherwise: str) -> "InstanceChoice":
+        made = super().__new__(cls, text)
+        made.chosen = chosen
+        made.otherwise = otherwise
+        return made
+
+    def __getnewargs__(self) -> tuple:  # pickled across worker processes
+        return (str(self), self.chosen, self.otherwise)
+
+
 class Assignment(dict):
     """Truth values of the conditions that decide some values. `implied` holds the conditions
     whose value the others force (`IsB: !Not [!Condition IsA]`): they are not a choice, so
@@ -287,9 +302,21 @@ def _mark_implied(assignment: Assignment, spaces: dict[str, Any]) -> Assignment:
 
 def describe_assignment(assignment: dict[str, bool]) -> str:
     implied = getattr(assignment, "implied", frozenset())
-    return ", ".join(
-        "%s is %s" % (name, "true" if taken else "false") for name, taken in assignment.items() if name not in implied
-    )
+    parts = []
+    passed_over: list[InstanceChoice] = []
+    for name, taken in assignment.items():
+        if name in implied:
+            continue
+        if isinstance(name, InstanceChoice):
+            if taken:
+                parts.append(name.chosen)
+            else:
+                passed_over.append(name)
+            continue
+        parts.append("%s is %s" % (name, "true" if taken else "false"))
+    if passed_over and not any(isinstance(n, InstanceChoice) and t for n, t in assignment.items()):
+        parts.append(passed_over[-1].otherwise)  # every condition of the chain false: the last group
+    return ", ".join(parts)
 
 
 # --- resources -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...model import Conditional, Location
+from ...model import Conditional, InstanceChoice, Location
 from .values import freeze
 
 # --- drafts -----------------------------------------------------------------------------------
@@ -84,10 +84,11 @@ def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged
         # Rules enumerate conditions one by one, so a later condition says it applies only
         # when the earlier ones do not.
         plain = [_condition(prefix, [label for label, _ in members]) for _, members in groups[:-1]]
+        described = [_instances(prefix, [label for label, _ in members]) for _, members in groups]
         value = values[-1]
         for i in range(len(groups) - 2, -1, -1):
             condition = plain[i] if i == 0 else "%s (if not %s)" % (plain[i], ", ".join(plain[:i]))
-            value = Conditional(condition, values[i], value)
+            value = Conditional(InstanceChoice(condition, described[i], described[-1]), values[i], value)
         merged[name] = DraftAttr(value, first.text, first.location)
     return merged
 
@@ -100,6 +101,15 @@ def _common_tags(values: list, instances: int) -> Any:
     for other in dicts[1:]:
         common = {k: v for k, v in common.items() if k in other}
     return common
+
+
+def _instances(prefix: str, labels: list) -> str:
+    """The instances of a group, for messages: `each.key is "a" or "b"`, `count.index is 0`."""
+    labels = [label for label in labels if label is not None]
+    if not labels:
+        return prefix + "some instances"
+    shown = [json.dumps(value) if isinstance(value, str) else str(value) for _, value in labels]
+    return "%s%s is %s" % (prefix, labels[0][0], " or ".join(shown))
 
 
 def _condition(prefix: str, labels: list) -> str:

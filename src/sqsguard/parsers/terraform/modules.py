@@ -390,7 +390,8 @@ class Instance:
             self._chaining.discard(value.address)
         if any(label is None for label in labels):
             return None
-        return {str(label[1]): ResourceRef(value.unit, value.address, None, '%s["%s"]' % (value.expr, label[1])) for label in labels}
+        # one expression for every instance (they stand for one model object); the key is kept apart
+        return {str(label[1]): ResourceRef(value.unit, value.address, None, value.expr, label[1]) for label in labels}
 
     # -- module calls --------------------------------------------------------------------------
 
