@@ -24,7 +24,7 @@ def test_prefilters_let_through_every_queue_and_key_type_of_the_tables():
     """The cheap text tests before parsing agree with the resource tables: a file or module
     that declares only a replica or external key is still read (and judged)."""
     from sqsguard.discover import worth_reading
-    from sqsguard.parsers import cloudformation
+    from sqsguard.parsers import cloudformation_resources as cloudformation
     from sqsguard.parsers.terraform import _RELEVANT
     from sqsguard.parsers.terraform.resources import KEY_TYPES, MODEL_TYPES, QUEUE
 
@@ -33,5 +33,6 @@ def test_prefilters_let_through_every_queue_and_key_type_of_the_tables():
     for rtype in terraform:
         assert worth_reading(b'{"resource_changes": [{"type": "%s"}]}' % rtype.encode()), rtype  # plan JSON
         assert _RELEVANT.search(b'resource "%s" "k" {}' % rtype.encode()), rtype
-    for rtype in (cloudformation.QUEUE, cloudformation.KEY, cloudformation.REPLICA_KEY):
-        assert worth_reading(b"Resources:\n  K:\n    Type: %s\n" % rtype.encode()), rtype
+    for rtype, kind in cloudformation.TABLE.items():
+        if kind in ("queue", "key"):
+            assert worth_reading(b"Resources:\n  K:\n    Type: %s\n" % rtype.encode()), rtype

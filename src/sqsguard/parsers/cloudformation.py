@@ -20,30 +20,26 @@ from ..model import (
     Unresolved,
 )
 from .attributes import as_bool, common_tags, dead_letter_target
-from .cloudformation_iam import IAM_TYPES
 from .cloudformation_iam import add as add_iam
-from .cloudformation_sources import SOURCE_TYPES, producers
+from .cloudformation_sources import producers
 from .documents import Node, ParseError, load_json, load_yaml
 from .intrinsics import Resolver, show
 
-QUEUE = "AWS::SQS::Queue"
-KEY = "AWS::KMS::Key"
-ALIAS = "AWS::KMS::Alias"
+from .cloudformation_resources import (
+    ALIAS,
+    ALIAS_PROPERTIES,
+    CDK_QUEUE_NAMES,
+    KEY,
+    KEY_NAMES,
+    KEY_PROPERTIES,
+    QUEUE,
+    QUEUE_NAMES,
+    QUEUE_PROPERTIES,
+    REPLICA_KEY,
+    TABLE,
+)
 
-REPLICA_KEY = "AWS::KMS::ReplicaKey"
-# Resource types later stages read: producers, roles, policies, consumers, queue policies.
-KEPT_TYPES = SOURCE_TYPES | IAM_TYPES | {REPLICA_KEY}
-
-QUEUE_NAMES = {
-    "sse": "SqsManagedSseEnabled",
-    "kms_key": "KmsMasterKeyId",
-    "data_key_reuse": "KmsDataKeyReusePeriodSeconds",
-}
-CDK_QUEUE_NAMES = {
-    "sse": "SqsManagedSseEnabled (CDK: encryption)",
-    "kms_key": "KmsMasterKeyId (CDK: encryptionMasterKey)",
-    "data_key_reuse": "KmsDataKeyReusePeriodSeconds (CDK: dataKeyReuse)",
-}
+__all__ = ["ALIAS", "KEY", "QUEUE", "REPLICA_KEY", "build_model", "is_template", "parse_template"]
 
 
 def _material(origin: Any) -> str:
@@ -89,7 +85,7 @@ def build_model(
         if not isinstance(resource, dict):
             continue
         rtype = resource.get("Type")
-        if not isinstance(rtype, str) or (rtype not in (QUEUE, KEY, ALIAS) and rtype not in KEPT_TYPES):
+        if not isinstance(rtype, str) or rtype not in TABLE:
             continue
         start, end = _span(resources, logical_id)
         props = resource.get("Properties")
@@ -107,50 +103,45 @@ def build_model(
         )
         attrs = _AttrReader(props, resolver, file, start, end)
         if rtype == QUEUE:
+            q = QUEUE_PROPERTIES
             model.queues.append(
                 Queue(
                     **common,
                     names=CDK_QUEUE_NAMES if fmt is Format.CDK else QUEUE_NAMES,
-                    name=attrs.get("QueueName"),
-                    sse=attrs.get("SqsManagedSseEnabled"),
-                    kms_key=attrs.get("KmsMasterKeyId"),
-                    data_key_reuse=attrs.get("KmsDataKeyReusePeriodSeconds"),
-                    dead_letter_target=dead_letter_target(attrs.value("RedrivePolicy")),
-                    tags=_tags(attrs.value("Tags")),
-                    fifo=as_bool(attrs.value("FifoQueue")),
+                    name=attrs.get(q["name"]),
+                    sse=attrs.get(q["sse"]),
+                    kms_key=attrs.get(q["kms_key"]),
+                    data_key_reuse=attrs.get(q["data_key_reuse"]),
+                    dead_letter_target=dead_letter_target(attrs.value(q["redrive"])),
+                    tags=_tags(attrs.value(q["tags"])),
+                    fifo=as_bool(attrs.value(q["fifo"])),
                     sse_conflicts_when="true",
                 )
             )
         elif rtype in (KEY, REPLICA_KEY):
+            k = KEY_PROPERTIES
             model.keys.append(
                 Key(
                     **common,
-                    names={
-                        "policy": "KeyPolicy",
-                        "rotation": "EnableKeyRotation",
-                        "enabled": "Enabled",
-                        "key_spec": "KeySpec",
-                        "key_usage": "KeyUsage",
-                        "bypass_lockout": "BypassPolicyLockoutSafetyCheck",
-                    },
-                    policy=attrs.get("KeyPolicy"),
-                    rotation=attrs.get("EnableKeyRotation"),
-                    enabled=attrs.get("Enabled"),
-                    key_spec=attrs.get("KeySpec"),
-                    key_usage=attrs.get("KeyUsage"),
-                    bypass_lockout=attrs.get("BypassPolicyLockoutSafetyCheck"),
-                    tags=_tags(attrs.value("Tags")),
+                    names=dict(KEY_NAMES),
+                    policy=attrs.get(k["policy"]),
+                    rotation=attrs.get(k["rotation"]),
+                    enabled=attrs.get(k["enabled"]),
+                    key_spec=attrs.get(k["key_spec"]),
+                    key_usage=attrs.get(k["key_usage"]),
+                    bypass_lockout=attrs.get(k["bypass_lockout"]),
+                    tags=_tags(attrs.value(k["tags"])),
                     replica=rtype == REPLICA_KEY,
-                    material=_material(attrs.value("Origin")),
+                    material=_material(attrs.value(k["origin"])),
                 )
             )
         elif rtype == ALIAS:
             model.aliases.append(
                 Alias(
                     **common,
-                    names={"name": "AliasName", "target": "TargetKeyId"},
-                    name=attrs.get("AliasName"),
-                    target=attrs.get("TargetKeyId"),
+                    names=dict(ALIAS_PROPERTIES),
+                    name=attrs.get(ALIAS_PROPERTIES["name"]),
+                    target=attrs.get(ALIAS_PROPERTIES["target"]),
                 )
             )
         else:
@@ -158,9 +149,9 @@ def build_model(
             def reader(node: Any) -> _AttrReader:
                 return _AttrReader(node, resolver, file, getattr(node, "line", start) or start, getattr(node, "end_line", end) or end)
 
-            if rtype in SOURCE_TYPES:
+            if TABLE[rtype] == "producer":
                 model.producers.extend(producers(str(logical_id), rtype, props, reader, common))
-            if rtype in IAM_TYPES:
+            else:
                 add_iam(model, str(logical_id), rtype, props, reader, common)
     return model
 
