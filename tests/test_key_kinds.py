@@ -54,3 +54,13 @@ def test_keys_whose_material_kms_did_not_generate_are_not_asked_to_rotate(tmp_pa
         "  Plain:\n    Type: AWS::KMS::Key\n    Properties:\n      Origin: AWS_KMS\n"
     )
     assert [r for r in _rows(tmp_path / "t.yaml") if r[0] == "SQG301"] == [("SQG301", "Plain")]
+
+
+def test_a_custom_key_store_that_cannot_be_read_is_not_taken_for_one(tmp_path):
+    """`custom_key_store_id = var.store` with no value (a partial checkout): the usual case, a key
+    KMS generates, so rotation is judged."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_kms_key" "k" {\n  custom_key_store_id = var.store\n}\n'
+        'variable "store" {\n  type = string\n}\n'
+    )
+    assert [r for r in _rows(tmp_path) if r[0] == "SQG301"] == [("SQG301", "aws_kms_key.k")]

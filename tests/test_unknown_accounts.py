@@ -87,3 +87,15 @@ def test_an_allow_statement_that_cannot_be_read_may_be_the_one_that_is_missing(t
             Action: !Ref Unknown
             Resource: "*\""""
     assert _only(tmp_path, users) == ["SQG208"]  # not SQG204 "the only Allow statement gives the root"
+
+
+def test_an_unknown_value_outside_the_conditions_leaves_the_verdict_standing(tmp_path):
+    """A service principal whose region part cannot be read is still a service without a source
+    condition: SQG206 holds, beside SQG208 for the unreadable part."""
+    regional = """\
+          - Sid: Logs
+            Effect: Allow
+            Principal: {Service: !Sub "logs.${Unknown}.amazonaws.com"}
+            Action: [kms:Encrypt*, kms:Decrypt*]
+            Resource: "*\""""
+    assert _only(tmp_path, regional) == ["SQG206", "SQG208"]

@@ -144,6 +144,8 @@ class Statement:
     not_resource: bool = False
     # An action pattern is a value not known statically (a parameter without a value).
     opaque_actions: bool = False
+    # A condition value is not known statically: the condition may pin what it allows.
+    opaque_conditions: bool = False
 
     @property
     def label(self) -> str:
@@ -333,6 +335,7 @@ def _statement(index: int, node: dict, context: Context, file: str, service: str
         resources=tuple(_as_list(node.get("NotResource" if not_resource else "Resource"))),
         not_resource=not_resource,
         opaque_actions=any(not isinstance(a, str) for a in written),
+        opaque_conditions=any(True for _ in _unreadable(node.get("Condition"))),
     )
 
 

@@ -74,11 +74,12 @@ def _first(
 
 
 def _judgeable(analysis: Analysis) -> Analysis:
-    """The analysis without the grants of statements that cannot be read statically: SQG208 says
-    those once, and no rule judges them (a condition that cannot be read may pin the grant)."""
-    if not any(s.unreadable for s in analysis.statements):
+    """The analysis without the grants of statements whose conditions cannot be read statically
+    (such a condition may pin the grant): SQG208 says so once, and no rule judges them. An
+    unknown principal is already nobody's (kind "unknown"), and an unknown action grants nothing."""
+    if not any(s.opaque_conditions for s in analysis.statements):
         return analysis
-    return replace(analysis, grants=[g for g in analysis.grants if not g.statement.unreadable])
+    return replace(analysis, grants=[g for g in analysis.grants if not g.statement.opaque_conditions])
 
 
 def _incomplete(analysis: Analysis) -> bool:

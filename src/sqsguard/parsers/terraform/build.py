@@ -47,6 +47,12 @@ KEY_NAMES = {
 }
 
 
+
+def _names_key_store(value: Any) -> bool:
+    """A custom key store the key is created in: an id, or a reference to a store of the code.
+    A value sqsguard cannot read (a variable without a value) is taken as none, the usual case."""
+    return (isinstance(value, str) and value.strip() != "") or isinstance(value, ResourceRef)
+
 def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
     model = Model()
     queues: dict[tuple[str, str], Queue] = {}
@@ -94,7 +100,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                     replica=draft.rtype in ("aws_kms_replica_key", "aws_kms_replica_external_key"),
                     material=(
                         "imported" if draft.rtype in ("aws_kms_external_key", "aws_kms_replica_external_key")
-                        else "custom key store" if _value(a, "custom_key_store_id") not in (None, "") else "generated"
+                        else "custom key store" if _names_key_store(_value(a, "custom_key_store_id")) else "generated"
                     ),
                 )
             )
