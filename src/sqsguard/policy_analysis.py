@@ -178,6 +178,12 @@ class Analysis:
     service: str = "kms"  # whose actions `Statement.actions` and `Grant.actions` hold
 
     @property
+    def fully_read(self) -> bool:
+        """The policy and every statement of it were read statically: rules about what is
+        *missing* may speak (an unread part may grant exactly that)."""
+        return self.unreadable is None and not any(s.unreadable for s in self.statements)
+
+    @property
     def unreadable(self) -> str | None:
         """Why the policy as a whole cannot be read statically, or None."""
         if self.unresolved is not None:

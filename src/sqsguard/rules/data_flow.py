@@ -14,7 +14,8 @@ from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer,
 from ..options import Options
 from ..policy_analysis import OWN, Analysis, Grant, resource_address
 from .base import Hit, rule
-from .key_policy import analyses
+from ..link import analyse_key as analyses
+from ..link import key_context
 
 NEEDED = ("GenerateDataKey", "Decrypt")
 
@@ -127,10 +128,8 @@ def producer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
             if key is None:
                 continue
             for analysis in analyses(key, model, options):
-                if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.unknown_statements:
+                if not analysis.fully_read:
                     continue  # a policy that cannot be read is SQG208's, never a guess
-                if any(s.unreadable for s in analysis.statements):
-                    continue
                 for producer in producers:
                     allowed, elsewhere = _allowed(analysis, producer)
                     missing = [a for a in NEEDED if a not in allowed]
@@ -184,9 +183,7 @@ def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model,
     """(missing actions, the side that lacks them, when), or None when the role can use the key
     or sqsguard cannot tell."""
     for analysis in analyses(key, model, options):
-        if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.unknown_statements:
-            return None
-        if any(s.unreadable for s in analysis.statements):
+        if not analysis.fully_read:
             return None
         direct = set()
         delegated = set()
@@ -347,8 +344,6 @@ def _account_allowed(analysis: Analysis, account: str, action: str) -> bool:
 
 @rule("SQG403")
 def cross_account_queue_without_key_access(model: Model, options: Options) -> Iterator[Hit]:
-    from .key_policy import context_for
-
     keys = _keys(model)
     for policy in model.queue_policies:
         if policy.document is None:
@@ -358,15 +353,13 @@ def cross_account_queue_without_key_access(model: Model, options: Options) -> It
                 key = keys.get((choice.key_unit, choice.key_address)) if choice.mode is Encryption.CUSTOMER_KEY else None
                 if key is None:
                     continue
-                context = context_for(key, model, options)
+                context = key_context(key, model, options)
                 opened = _opened(policy, model, options, context)
                 if not opened:
                     continue
                 found = None
                 for analysis in analyses(key, model, options):
-                    if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.unknown_statements:
-                        break
-                    if any(s.unreadable for s in analysis.statements):
+                    if not analysis.fully_read:
                         break
                     for account, what, principal in opened:
                         needed = NEEDED if what == "send" else ("Decrypt",)

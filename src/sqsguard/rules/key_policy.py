@@ -82,11 +82,6 @@ def _judgeable(analysis: Analysis) -> Analysis:
     return replace(analysis, grants=[g for g in analysis.grants if not g.statement.opaque_conditions])
 
 
-def _incomplete(analysis: Analysis) -> bool:
-    """A statement cannot be read: it may grant what a rule about something *missing* looks for."""
-    return bool(analysis.unknown_statements) or any(s.unreadable for s in analysis.statements)
-
-
 @rule("SQG201")
 def key_policy_public(model: Model, options: Options) -> Iterator[Hit]:
     def find(key: Key, analysis: Analysis):
@@ -182,7 +177,7 @@ def key_policy_iam_only(model: Model, options: Options) -> Iterator[Hit]:
                     "%s that names key administrators and key users" % (key.address, key.attr_name("policy")) + ".",
                 )
                 break
-            if _incomplete(analysis):
+            if not analysis.fully_read:
                 continue  # a statement we cannot read may grant someone else
             allows = [g for g in analysis.grants if g.statement.effect == "Allow"]
             if allows and all(g.principal.is_own_root for g in allows):
@@ -213,7 +208,7 @@ def key_policy_lockout(model: Model, options: Options) -> Iterator[Hit]:
         for analysis in analyses(key, model, options):
             if analysis.unresolved is not None or analysis.parse_problem is not None or analysis.is_default:
                 continue
-            if _incomplete(analysis):
+            if not analysis.fully_read:
                 continue  # a statement we cannot read may grant kms:PutKeyPolicy
             if not any("PutKeyPolicy" in g.actions for g in analysis.grants):
                 yield Hit(
