@@ -10,8 +10,6 @@ from typing import Any
 
 from ...model import (
     Alias,
-    Attr,
-    Conditional,
     Format,
     Key,
     KeyPolicyAttachment,
@@ -24,8 +22,7 @@ from ...model import (
 )
 from ..attributes import as_bool, common_tags
 from ..attributes import dead_letter_target as shared_dead_letter_target
-from .drafts import Draft, DraftAttr
-from .policy_documents import policy_value
+from .drafts import Draft, policy_setting, setting, value_of
 from .iam import IAM_TYPES, queue_policy
 from .iam import add as add_iam
 from .sources import SOURCE_TYPES, producers
@@ -73,13 +70,13 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
             queue = Queue(
                 **common,
                 names=dict(names),
-                name=_attr(a, "name"),
-                sse=_attr(a, "sqs_managed_sse_enabled", names["sse"]),
-                kms_key=_attr(a, "kms_master_key_id", names["kms_key"]),
-                data_key_reuse=_attr(a, "kms_data_key_reuse_period_seconds", names["data_key_reuse"]),
-                dead_letter_target=dead_letter_target(_value(a, "redrive_policy")),
-                tags=_tags(_value(a, "tags")),
-                fifo=as_bool(_value(a, "fifo_queue")),
+                name=setting(a, "name"),
+                sse=setting(a, "sqs_managed_sse_enabled", names["sse"]),
+                kms_key=setting(a, "kms_master_key_id", names["kms_key"]),
+                data_key_reuse=setting(a, "kms_data_key_reuse_period_seconds", names["data_key_reuse"]),
+                dead_letter_target=dead_letter_target(value_of(a, "redrive_policy")),
+                tags=_tags(value_of(a, "tags")),
+                fifo=as_bool(value_of(a, "fifo_queue")),
                 sse_conflicts_when="set",
             )
             model.queues.append(queue)
@@ -90,17 +87,17 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                 Key(
                     **common,
                     names=dict(KEY_NAMES),
-                    policy=_policy_attr(a, "policy"),
-                    rotation=_attr(a, "enable_key_rotation"),
-                    enabled=_attr(a, "is_enabled") or _attr(a, "enabled", "enabled"),
-                    key_spec=_attr(a, "customer_master_key_spec") or _attr(a, "key_spec", "key_spec"),
-                    key_usage=_attr(a, "key_usage"),
-                    bypass_lockout=_attr(a, "bypass_policy_lockout_safety_check"),
-                    tags=_tags(_value(a, "tags")),
+                    policy=policy_setting(a, "policy"),
+                    rotation=setting(a, "enable_key_rotation"),
+                    enabled=setting(a, "is_enabled") or setting(a, "enabled", "enabled"),
+                    key_spec=setting(a, "customer_master_key_spec") or setting(a, "key_spec", "key_spec"),
+                    key_usage=setting(a, "key_usage"),
+                    bypass_lockout=setting(a, "bypass_policy_lockout_safety_check"),
+                    tags=_tags(value_of(a, "tags")),
                     replica=draft.rtype in ("aws_kms_replica_key", "aws_kms_replica_external_key"),
                     material=(
                         "imported" if draft.rtype in ("aws_kms_external_key", "aws_kms_replica_external_key")
-                        else "custom key store" if _names_key_store(_value(a, "custom_key_store_id")) else "generated"
+                        else "custom key store" if _names_key_store(value_of(a, "custom_key_store_id")) else "generated"
                     ),
                 )
             )
@@ -109,8 +106,8 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                 Alias(
                     **common,
                     names={"name": "name", "target": "target_key_id"},
-                    name=_attr(a, "name") or _attr(a, "name_prefix", "name_prefix"),
-                    target=_attr(a, "target_key_id"),
+                    name=setting(a, "name") or setting(a, "name_prefix", "name_prefix"),
+                    target=setting(a, "target_key_id"),
                 )
             )
         elif draft.rtype == "aws_kms_key_policy":
@@ -118,9 +115,9 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                 KeyPolicyAttachment(
                     **common,
                     names={"key": "key_id", "policy": "policy", "bypass_lockout": "bypass_policy_lockout_safety_check"},
-                    key=_attr(a, "key_id"),
-                    policy=_policy_attr(a, "policy"),
-                    bypass_lockout=_attr(a, "bypass_policy_lockout_safety_check"),
+                    key=setting(a, "key_id"),
+                    policy=policy_setting(a, "policy"),
+                    bypass_lockout=setting(a, "bypass_policy_lockout_safety_check"),
                 )
             )
         elif draft.rtype == "aws_sqs_queue_redrive_policy":
@@ -130,38 +127,12 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
         elif draft.rtype in IAM_TYPES:
             add_iam(model, draft, common)
     for draft in redrives:
-        target = _value(draft.attrs, "queue_url")
+        target = value_of(draft.attrs, "queue_url")
         if isinstance(target, ResourceRef):
             queue = queues.get((target.unit, target.address))
             if queue is not None and queue.dead_letter_target is None:
-                queue.dead_letter_target = dead_letter_target(_value(draft.attrs, "redrive_policy"))
+                queue.dead_letter_target = dead_letter_target(value_of(draft.attrs, "redrive_policy"))
     return model
-
-
-def _value(attrs: dict[str, DraftAttr], name: str) -> Any:
-    attr = attrs.get(name)
-    return attr.value if attr is not None else None
-
-
-def _attr(attrs: dict[str, DraftAttr], name: str, shown: str | None = None) -> Attr | None:
-    attr = attrs.get(name)
-    if attr is None or _all_null(attr.value):
-        return None
-    return Attr(shown or name, strip_json(attr.value), attr.text, attr.location, attr.origin)
-
-
-def _policy_attr(attrs: dict[str, DraftAttr], name: str) -> Attr | None:
-    attr = attrs.get(name)
-    if attr is None or _all_null(attr.value):
-        return None
-    loc = attr.location
-    return Attr(name, policy_value(attr.value, loc.line, loc.end_line, loc.file), attr.text, loc)
-
-
-def _all_null(value: Any) -> bool:
-    if isinstance(value, Conditional):
-        return _all_null(value.if_true) and _all_null(value.if_false)
-    return value is None
 
 
 def _tags(value: Any) -> dict | Unresolved:

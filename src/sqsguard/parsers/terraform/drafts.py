@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...model import Conditional, InstanceChoice, Location
-from .values import freeze
+from ...model import Attr, Conditional, InstanceChoice, Location
+from .policy_documents import policy_value
+from .values import freeze, strip_json
 
 # --- drafts -----------------------------------------------------------------------------------
 
@@ -123,3 +124,34 @@ def _condition(prefix: str, labels: list) -> str:
     return "%s%s in [%s]" % (prefix, variable, ", ".join(shown))
 
 
+# --- from drafts to the model -----------------------------------------------------------------
+
+
+def all_null(value: Any) -> bool:
+    """Null in every branch: the setting is not set."""
+    if isinstance(value, Conditional):
+        return all_null(value.if_true) and all_null(value.if_false)
+    return value is None
+
+
+def value_of(attrs: dict[str, DraftAttr], name: str) -> Any:
+    attr = attrs.get(name)
+    return attr.value if attr is not None else None
+
+
+def setting(attrs: dict[str, DraftAttr], name: str, shown: str | None = None) -> Attr | None:
+    """A draft's setting as the model's `Attr` (JSON strings read as data), or None when it is
+    absent or null in every branch."""
+    attr = attrs.get(name)
+    if attr is None or all_null(attr.value):
+        return None
+    return Attr(shown or name, strip_json(attr.value), attr.text, attr.location, attr.origin)
+
+
+def policy_setting(attrs: dict[str, DraftAttr], name: str) -> Attr | None:
+    """A `policy`-like setting as the model's policy value (see `policy_documents.policy_value`)."""
+    attr = attrs.get(name)
+    if attr is None or all_null(attr.value):
+        return None
+    where = attr.location
+    return Attr(name, policy_value(attr.value, where.line, where.end_line, where.file), attr.text, where)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import SERVICE_PRINCIPALS, Attr, Conditional, Producer, ResourceRef, render
-from .drafts import Draft
+from .drafts import Draft, setting
 from .values import strip_json
 
 SOURCE_TYPES = frozenset({"aws_sns_topic_subscription", "aws_s3_bucket_notification", "aws_cloudwatch_event_target"})
@@ -37,16 +37,15 @@ def producers(draft: Draft, common: dict) -> list[Producer]:
 
     if draft.rtype == "aws_sns_topic_subscription":
         protocol = attrs.get("protocol")
-        endpoint = attrs.get("endpoint")
-        if protocol is None or endpoint is None or not _is(protocol.value, "sqs"):
+        target = setting(attrs, "endpoint")
+        if protocol is None or target is None or not _is(protocol.value, "sqs"):
             return []
-        target = Attr("endpoint", strip_json(endpoint.value), endpoint.text, endpoint.location)
         return [make("SNS subscription", "sns", "topic %s" % text("topic_arn"), target)]
     if draft.rtype == "aws_cloudwatch_event_target":
-        arn = attrs.get("arn")
-        if arn is None:
+        target = setting(attrs, "arn")
+        if target is None:
             return []
-        return [make("EventBridge rule target", "events", "rule %s" % text("rule"), Attr("arn", strip_json(arn.value), arn.text, arn.location))]
+        return [make("EventBridge rule target", "events", "rule %s" % text("rule"), target)]
     if draft.rtype == "aws_s3_bucket_notification":
         blocks = attrs.get("queue")
         if blocks is None or not isinstance(blocks.value, list):
