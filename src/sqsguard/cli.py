@@ -41,6 +41,59 @@ def _report_formats() -> list[str]:
     return list(FORMATS)
 
 
+def scan_inputs(function):
+    """The options that say what the code is deployed with, shared by scan, inventory and cost."""
+    options = [
+        click.option("--parameter", "parameters", multiple=True, metavar="NAME=VALUE", help="CloudFormation parameter value."),
+        click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Terraform variable value."),
+        click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform tfvars file."),
+        click.option("--own-account", "own_accounts", multiple=True, metavar="ID", help="An AWS account id your keys live in (not foreign)."),
+        click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust."),
+        click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts) -> dict:
+    """The configuration values the shared input options gave (only those given)."""
+    given: dict = {}
+    if own_accounts:
+        given["own_accounts"] = _split_ids(own_accounts)
+    if trusted_accounts:
+        given["trusted_accounts"] = _split_ids(trusted_accounts)
+    if parameters:
+        given["parameters"] = _pairs(parameters, "--parameter")
+    if variables:
+        given["vars"] = _pairs(variables, "--var")
+    if var_files:
+        given["var_files"] = list(var_files)
+    return given
+
+
+def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, write_baseline=None, views=(), label=None):
+    """The scan with the effective configuration; exits 2 when it cannot run at all."""
+    from .baseline import BaselineError
+    from .engine import Filters, ScanAbort
+    from .engine import scan as scan_with
+
+    filters = Filters(
+        config_ignores=_config_ignores(settings),
+        severity=dict(settings["severity"] or {}),
+        exclude=tuple(settings["exclude"] or ()),
+        base=settings.base,
+        baseline=settings["baseline"],
+        write_baseline=write_baseline,
+    )
+    try:
+        report = scan_with(scan_paths, options_from(settings), select, ignores, jobs, filters, views=views, label=label)
+    except (BaselineError, ScanAbort) as exc:
+        click.echo("error: %s" % exc, err=True)
+        sys.exit(EXIT_ERROR)
+    return report, filters
+
+
 @main.command(short_help="Scan files and directories.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -62,12 +115,7 @@ def _report_formats() -> list[str]:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Suppress the findings this baseline file holds.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write every unsuppressed finding to FILE as the baseline.")
-@click.option("--parameter", "parameters", multiple=True, metavar="NAME=VALUE", help="CloudFormation parameter value.")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Terraform variable value.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform tfvars file.")
-@click.option("--own-account", "own_accounts", multiple=True, metavar="ID", help="An AWS account id your keys live in (not foreign).")
-@click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs).")
+@scan_inputs
 @click.option("--show-suppressed", is_flag=True, help="Text output: also list suppressed findings.")
 @click.option(
     "--sarif-category",
@@ -109,10 +157,6 @@ def scan(
     color: str,
 ) -> None:
     """Scan files and directories (default: the current directory)."""
-    from .baseline import BaselineError
-    from .engine import Filters, ScanAbort
-    from .engine import scan as run_scan
-
     ignores = _split_ids(ignore)
     unknown = _unknown(ignores)
     if unknown:
@@ -127,16 +171,7 @@ def scan(
         given["fail_on"] = fail_on
     if baseline:
         given["baseline"] = baseline
-    if own_accounts:
-        given["own_accounts"] = _split_ids(own_accounts)
-    if trusted_accounts:
-        given["trusted_accounts"] = _split_ids(trusted_accounts)
-    if parameters:
-        given["parameters"] = _pairs(parameters, "--parameter")
-    if variables:
-        given["vars"] = _pairs(variables, "--var")
-    if var_files:
-        given["var_files"] = list(var_files)
+    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts))
     formats = formats or ("text",)
     if len(outputs) > len(formats) or len(formats) - len(outputs) > 1:
         raise click.UsageError("give one --output per --format (one format may go to stdout)")
@@ -145,19 +180,8 @@ def scan(
     selectors = settings["select"] or []
     if selectors:
         _warn_unimplemented(selectors, ignores)
-    filters = Filters(
-        config_ignores=_config_ignores(settings),
-        severity=dict(settings["severity"] or {}),
-        exclude=tuple(settings["exclude"] or ()),
-        base=settings.base,
-        baseline=settings["baseline"],
-        write_baseline=write_baseline,
-    )
-    try:
-        report = run_scan(scan_paths, options_from(settings), selectors, ignores, jobs, filters)
-    except (BaselineError, ScanAbort) as exc:
-        click.echo("error: %s" % exc, err=True)
-        sys.exit(EXIT_ERROR)
+    views = ("inventory",) if "html" in formats else ()
+    report, filters = run_scan(scan_paths, settings, selectors, ignores, jobs, write_baseline, views)
     if write_baseline:
         click.echo("wrote %d finding%s to the baseline %s" % (report.baseline.entries, "" if report.baseline.entries == 1 else "s", write_baseline), err=True)
     fail_on = settings["fail_on"] or "low"
@@ -216,6 +240,9 @@ def options_from(settings):
         trusted_accounts=frozenset(settings["trusted_accounts"] or ()),
         required_key_tags=tuple(settings["required_key_tags"]),
         isolation_tags=tuple(settings["isolation_tags"]),
+        producers=(settings["cost"] or {}).get("producers"),
+        consumers=(settings["cost"] or {}).get("consumers"),
+        month_days=(settings["cost"] or {}).get("month_days", 30),
     )
 
 
@@ -280,7 +307,11 @@ def _emit(report: Report, name: str, output: str | None, color: str, extras: dic
         import shutil
 
         width = shutil.get_terminal_size().columns  # wrap on a terminal, never in files and pipes
-    text = render(name, report, colour=colour, width=width, **extras)
+    write_output(render(name, report, colour=colour, width=width, **extras), output, colour)
+
+
+def write_output(text: str, output: str | None, colour: bool = False) -> None:
+    """A report to stdout, or to FILE (exit 2 when it cannot be written)."""
     if output is None:
         click.echo(text, nl=False, color=True if colour else None)  # click strips colour off a terminal otherwise
         return
@@ -429,6 +460,11 @@ def cfn_lint_rules_path() -> None:
         sys.exit(EXIT_ERROR)
     click.echo(str(folder))
 
+
+from .cli_views import cost_command, inventory_command  # noqa: E402 - they use the helpers above
+
+main.add_command(inventory_command)
+main.add_command(cost_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

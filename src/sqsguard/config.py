@@ -297,7 +297,7 @@ def load(paths: list[str], explicit: str | None, cli: dict[str, Any]) -> Setting
             values[key] = value
             sources[key] = label
     for key, value in cli.items():
-        if key in ("parameters", "vars", "severity") and values.get(key):
+        if key in ("parameters", "vars", "severity", "cost") and values.get(key):
             values[key] = {**values[key], **value}
             sources[key] = sources.get(key, "default") + " + command line"
         elif key == "var_files" and values.get(key):

@@ -161,9 +161,12 @@ def scan(
     ignore: Iterable[str] = (),
     jobs: int | None = None,
     filters: Filters | None = None,
+    views: Iterable[str] = (),
+    label: str | None = None,
 ) -> Report:
     """discover -> parse -> link -> rules -> filter. Raises BaselineError for an unusable
-    --baseline file (before any work)."""
+    --baseline file (before any work). `views`: "inventory" and/or "cost", the plain-data views
+    of the model that `report.inventory` / `report.cost` then hold (`label`: the repository's)."""
     from . import baseline as baselines
     from . import suppress
     from .discover import focus_of
@@ -228,6 +231,19 @@ def scan(
         {replace(e, repo_path=repo.relative(e.file)) for e in report.errors},  # one per place, however many jobs met it
         key=lambda e: (e.file, e.line or 0, e.message),
     )
+    views = set(views)
+    if "inventory" in views:
+        from . import inventory
+
+        covers = focus.covers if focus is not None else None
+        report.inventory = inventory.build(model, report.findings, repo.relative, options, label, __version__,
+                                           report.files_scanned, report.errors, covers)
+    if "cost" in views:
+        from . import cost
+
+        covers = focus.covers if focus is not None else None
+        report.cost = cost.to_document(cost.costs(model, options.producers, options.consumers, options.month_days),
+                                       __version__, covers)
     return report
 
 

@@ -87,6 +87,10 @@ class Report:
     checked: list[Checked] = field(default_factory=list)
     rules_run: tuple[str, ...] = ()  # ids of the rules that ran, sorted
     baseline: BaselineSummary | None = None
+    # Plain-data views of the scanned code, built when a command asks for them (engine.scan's
+    # `views`): the inventory (report/inventory-v1.schema.json) and the KMS cost bound.
+    inventory: dict | None = None
+    cost: dict | None = None
 
     def by_severity(self) -> dict[str, int]:
         counts = {name: 0 for name in SEVERITIES}

@@ -125,6 +125,10 @@ def link(model: Model, options: Any = None) -> Model:
             key.policy = attachment.policy
             if attachment.bypass_lockout is not None:
                 key.bypass_lockout = attachment.bypass_lockout
+    for key in model.keys:
+        primary = key.primary.value if key.primary is not None else None
+        found = refs.resolve(primary) if isinstance(primary, ResourceRef) else None
+        key.replica_of = found if isinstance(found, Key) else None
     for alias in model.aliases:
         key = refs.key_of_alias(alias)
         if key is not None and alias.name is not None:

@@ -429,6 +429,8 @@ class Key(Resource):
     tags: "dict | Unresolved" = field(default_factory=dict)  # Unresolved: cannot be read statically
     aliases: list[str] = field(default_factory=list)
     replica: bool = False  # a multi-Region replica: rotation and key spec follow its primary key
+    primary: Attr | None = None  # a replica's primary key, as written
+    replica_of: "Key | None" = field(default=None, repr=False, compare=False)  # set by link.py: that key, when in the scan
     # Where the key material comes from: "generated" by KMS, "imported" (Origin EXTERNAL,
     # aws_kms_external_key) or a "custom key store"; only generated material rotates automatically.
     material: str = "generated"

@@ -11,8 +11,11 @@ class Options:
     trusted_accounts: frozenset[str] = frozenset()
     required_key_tags: tuple[str, ...] = ("owner", "workload", "data-sensitivity")
     isolation_tags: tuple[str, ...] = ("tenant", "data-sensitivity")
-    producers: int = 1
-    consumers: int = 1
+    # The principals the cost model counts (config `cost.producers` / `cost.consumers`, `cost`'s
+    # flags); None: those the code shows, at least 1 each.
+    producers: int | None = None
+    consumers: int | None = None
+    month_days: float = 30
     parameters: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()

@@ -59,3 +59,40 @@ class RepoPaths:
             cached = Path(os.path.relpath(absolute, self.root_of(absolute))).as_posix()
             self._cache[path] = cached
         return cached
+
+
+def remote_label(path: str) -> str | None:
+    """The repository a path is in, as `owner/name` from its `origin` remote (read from the git
+    config file, never by running git), else the repository directory's name; None outside a
+    repository."""
+    import configparser
+    import re
+
+    root = repository_root(path)
+    if root is None:
+        return None
+    git = os.path.join(root, ".git")
+    if os.path.isfile(git):  # a worktree or submodule: "gitdir: <path>"
+        try:
+            with open(git, encoding="utf-8") as handle:
+                pointer = handle.read().strip()
+        except OSError:
+            pointer = ""
+        if pointer.startswith("gitdir:"):
+            git = os.path.join(root, pointer[7:].strip())
+            common = os.path.join(git, "commondir")
+            if os.path.isfile(common):
+                with open(common, encoding="utf-8") as handle:
+                    git = os.path.join(git, handle.read().strip())
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read(os.path.join(git, "config"), encoding="utf-8")
+        url = parser.get('remote "origin"', "url", fallback="")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        url = ""
+    url = url.strip()
+    if url:
+        match = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
+        if match:
+            return match.group(1)
+    return os.path.basename(root.rstrip(os.sep)) or None

@@ -132,6 +132,7 @@ def build_model(
                     bypass_lockout=attrs.get(k["bypass_lockout"]),
                     tags=_tags(attrs.value(k["tags"])),
                     replica=rtype == REPLICA_KEY,
+                    primary=attrs.get(k["primary"]),
                     material=_material(attrs.value(k["origin"])),
                 )
             )

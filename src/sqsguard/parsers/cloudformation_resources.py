@@ -34,6 +34,7 @@ KEY_PROPERTIES = {
     "bypass_lockout": "BypassPolicyLockoutSafetyCheck",
     "tags": "Tags",
     "origin": "Origin",
+    "primary": "PrimaryKeyArn",
 }
 ALIAS_PROPERTIES = {"name": "AliasName", "target": "TargetKeyId"}
 

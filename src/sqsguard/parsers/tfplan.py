@@ -56,6 +56,10 @@ def base_address(address: str) -> str:
     return _INSTANCE_KEY.sub("", address)
 
 
+# Resource types whose `arn` is an argument (what they point at), not their own ARN.
+ARGUMENT_ARNS = {"aws_cloudwatch_event_target": {"arn"}}
+
+
 class PlanReader:
     def __init__(self, data: dict, text: str, display: str):
         self.data = data
@@ -178,7 +182,10 @@ class PlanReader:
         if names is not None:
             keys = names
         else:  # a resource kept whole: its values, and what is known only after apply but configured
-            keys = tuple(dict.fromkeys(k for k in [*values, *(u for u, f in unknown.items() if f is True and u in expressions)] if k not in ("id", "arn", "tags_all")))
+            # `id` and `arn` are the resource's own, computed, unless the configuration sets them
+            # (an EventBridge target's `arn` is the queue it delivers to)
+            computed = {"tags_all"} | ({"id", "arn"} - set(expressions) - ARGUMENT_ARNS.get(resource.get("type"), set()))
+            keys = tuple(dict.fromkeys(k for k in [*values, *(u for u, f in unknown.items() if f is True and u in expressions)] if k not in computed))
         for name in keys:
             value: Any = values.get(name)
             text = ""

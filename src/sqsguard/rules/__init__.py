@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import data_flow, key_hygiene, key_policy, queue_encryption
+from . import data_flow, key_hygiene, key_policy, kms_cost, queue_encryption
 from .base import Hit, RuleFunction, rule
 
-MODULES = (queue_encryption, key_policy, key_hygiene, data_flow)
+MODULES = (queue_encryption, key_policy, key_hygiene, data_flow, kms_cost)
 
 
 def implemented() -> dict[str, RuleFunction]:

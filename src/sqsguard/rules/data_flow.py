@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .. import identity_policies
+from .. import identity_policies, queue_users
 from ..model import Encryption, EncryptionChoice, IamRole, Key, Model, Producer, Queue, QueuePolicy
 from ..options import Options
 from ..policy_analysis import OWN, Analysis, Grant, resource_address
@@ -215,28 +215,6 @@ def _key_access(key: Key, role: IamRole, actions: tuple[str, ...], model: Model,
     return None
 
 
-def _users(model: Model, action: str) -> list[tuple[Queue, str, IamRole, object]]:
-    """(queue, how, role, where) for every principal of the code that uses a queue that way:
-    consumers and pipes, and roles whose IAM policy allows the action on a queue it names."""
-    found = []
-    for consumer in model.consumers:
-        if consumer.queue is not None and consumer.role is not None and consumer.sends == (action == "sqs:SendMessage"):
-            found.append((consumer.queue, "%s %s" % (consumer.kind, consumer.address), consumer.role, consumer))
-    queues = {(q.unit, q.address): q for q in model.queues}
-    names: dict[str, dict[str, tuple[str, str]]] = {}
-    for queue in model.queues:
-        if queue.name is not None and isinstance(queue.name.value, str):
-            names.setdefault(queue.unit, {})[queue.name.value] = (queue.unit, queue.address)
-    for role in model.roles:
-        if role.unknown:
-            continue
-        for identity in identity_policies.named_targets(role.statements.get("sqs", []), action.partition(":")[2], names.get(role.unit, {})):
-            queue = queues.get(identity)
-            if queue is not None:
-                found.append((queue, "%s %s (allowed %s by its IAM policy)" % (_kind(role), role.address, action), role, role))
-    return found
-
-
 def _kind(role: IamRole) -> str:
     return "user" if role.user else "role"
 
@@ -249,8 +227,9 @@ def _principal_rule(model: Model, options: Options, action: str, needed: tuple[s
     problems: dict[int, list] = {}
     order: list[Queue] = []
     seen: set[tuple[int, int]] = set()
-    for queue, how, role, _ in _users(model, action):
-        if (id(queue), id(role)) in seen:
+    for user in queue_users.users(model, action):
+        queue, how, role = user.queue, user.how, user.role
+        if role is None or (id(queue), id(role)) in seen:
             continue
         seen.add((id(queue), id(role)))
         for choice in queue.choices:
@@ -293,12 +272,12 @@ def _principal_rule(model: Model, options: Options, action: str, needed: tuple[s
 
 @rule("SQG404")
 def consumer_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
-    yield from _principal_rule(model, options, "sqs:ReceiveMessage", ("Decrypt",), "receives from")
+    yield from _principal_rule(model, options, queue_users.RECEIVE, ("Decrypt",), "receives from")
 
 
 @rule("SQG405")
 def sender_missing_key_grant(model: Model, options: Options) -> Iterator[Hit]:
-    yield from _principal_rule(model, options, "sqs:SendMessage", ("GenerateDataKey", "Decrypt"), "sends to")
+    yield from _principal_rule(model, options, queue_users.SEND, ("GenerateDataKey", "Decrypt"), "sends to")
 
 
 # --- SQG403: a queue policy that opens the queue to another account ---------------------------

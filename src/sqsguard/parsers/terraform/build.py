@@ -95,6 +95,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
                     bypass_lockout=setting(a, "bypass_policy_lockout_safety_check"),
                     tags=_tags(value_of(a, "tags")),
                     replica=draft.rtype in ("aws_kms_replica_key", "aws_kms_replica_external_key"),
+                    primary=setting(a, "primary_key_arn"),
                     material=(
                         "imported" if draft.rtype in ("aws_kms_external_key", "aws_kms_replica_external_key")
                         else "custom key store" if _names_key_store(value_of(a, "custom_key_store_id")) else "generated"

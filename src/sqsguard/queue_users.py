@@ -1,0 +1,86 @@
+"""Who uses each queue, as the code shows it: the services that deliver to it (SNS, S3,
+EventBridge), the consumers and pipes linked to it, and the roles whose IAM policy allows
+sending to or receiving from it by name.
+
+Read by the data-flow rules (does each of them reach the key?), by the cost model (how many
+principals ask KMS for data keys) and by the inventory (who produces and who consumes).
+Works on a linked model only (link.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import identity_policies
+from .model import IamRole, Model, Queue
+
+SEND, RECEIVE = "sqs:SendMessage", "sqs:ReceiveMessage"
+
+
+@dataclass(frozen=True)
+class User:
+    """A principal of the code that sends to or receives from a queue."""
+
+    queue: Queue
+    how: str  # "Lambda event source mapping aws_lambda_event_source_mapping.orders", "role aws_iam_role.app (...)"
+    role: IamRole | None  # the role it acts as, when the code says which one
+    where: Any  # the consumer, or the role whose policy names the queue
+    principal: tuple  # what tells principals apart: KMS caches data keys per principal
+
+
+def users(model: Model, action: str) -> list[User]:
+    """Every principal of the code that uses a queue by `action` (SEND or RECEIVE): consumers
+    and pipes (a pipe sends to its target), and roles whose IAM policy allows the action on a
+    queue it names."""
+    found = []
+    for consumer in model.consumers:
+        if consumer.queue is None or consumer.sends != (action == SEND):
+            continue
+        role = consumer.role
+        principal = ("role", role.unit, role.address) if role is not None else ("consumer", consumer.unit, consumer.address)
+        found.append(User(consumer.queue, "%s %s" % (consumer.kind, consumer.address), role, consumer, principal))
+    queues = {(q.unit, q.address): q for q in model.queues}
+    names: dict[str, dict[str, tuple[str, str]]] = {}
+    for queue in model.queues:
+        if queue.name is not None and isinstance(queue.name.value, str):
+            names.setdefault(queue.unit, {})[queue.name.value] = (queue.unit, queue.address)
+    for role in model.roles:
+        if role.unknown:
+            continue
+        for identity in identity_policies.named_targets(role.statements.get("sqs", []), action.partition(":")[2], names.get(role.unit, {})):
+            queue = queues.get(identity)
+            if queue is not None:
+                how = "%s %s (allowed %s by its IAM policy)" % ("user" if role.user else "role", role.address, action)
+                found.append(User(queue, how, role, role, ("role", role.unit, role.address)))
+    return found
+
+
+@dataclass
+class Flow:
+    """One queue's producing and consuming principals: (principal, description) pairs, one
+    per principal however many resources show it."""
+
+    producers: dict
+    consumers: dict
+
+
+def flows(model: Model) -> dict[int, Flow]:
+    """By `id(queue)`: the queue's producers (delivering services, senders) and consumers."""
+    found: dict[int, Flow] = {}
+
+    def flow(queue: Queue) -> Flow:
+        return found.setdefault(id(queue), Flow({}, {}))
+
+    for producer in model.producers:
+        if producer.queue is not None:
+            source = producer.source_address or producer.source
+            flow(producer.queue).producers.setdefault(
+                ("service", producer.service, producer.unit, source),
+                "%s %s (%s)" % (producer.kind, producer.address, producer.source),
+            )
+    for user in users(model, SEND):
+        flow(user.queue).producers.setdefault(user.principal, user.how)
+    for user in users(model, RECEIVE):
+        flow(user.queue).consumers.setdefault(user.principal, user.how)
+    return found
