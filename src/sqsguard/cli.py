@@ -461,10 +461,12 @@ def cfn_lint_rules_path() -> None:
     click.echo(str(folder))
 
 
-from .cli_views import cost_command, inventory_command  # noqa: E402 - they use the helpers above
+if __name__ == "__main__":  # pragma: no cover - python -m sqsguard.cli: the package's module has every command
+    from sqsguard.cli import main as registered
 
-main.add_command(inventory_command)
-main.add_command(cost_command)
+    registered()
+else:
+    from .cli_views import cost_command, inventory_command  # they use the helpers above
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    main.add_command(inventory_command)
+    main.add_command(cost_command)

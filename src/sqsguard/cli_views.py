@@ -16,7 +16,7 @@ from .cli import EXIT_CLEAN, EXIT_ERROR, given_inputs, run_scan, scan_inputs, wr
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the inventory to FILE.")
 @click.option("--merge", "merge_files", multiple=True, type=click.Path(dir_okay=False), metavar="REPORT.json",
-              help="Combine inventory JSON reports (one per repository) instead of scanning (repeatable).")
+              help="Combine inventory JSON reports (one per repository) instead of scanning: --merge A.json B.json ... (PATHS are then reports too).")
 @click.option("--label", metavar="NAME", help="The repository's name in a merged inventory (default: the git remote, owner/name).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @scan_inputs
@@ -30,10 +30,8 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
     from . import inventory
 
     if merge_files:
-        if paths:
-            raise click.UsageError("give either PATHS to scan or --merge REPORT.json..., not both")
         documents = []
-        for path in merge_files:
+        for path in (*merge_files, *paths):  # --merge a.json b.json c.json: the rest are reports too
             try:
                 documents.append((path, inventory.load(path)))
             except inventory.MergeError as exc:

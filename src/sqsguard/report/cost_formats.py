@@ -25,7 +25,8 @@ def render(fmt: str, doc: dict[str, Any], width: int | None = None) -> str:
 def _reuse(q: dict[str, Any]) -> str:
     if not q["reuse_period_known"]:
         return "unknown (60 s used)"
-    return "%d s%s" % (q["reuse_period_seconds"], "" if q["reuse_period_set"] else " (default)")
+    when = " when %s" % q["reuse_period_when"] if q["reuse_period_when"] else ""
+    return "%d s%s%s" % (q["reuse_period_seconds"], "" if q["reuse_period_set"] else " (default)", when)
 
 
 def text(doc: dict[str, Any], width: int | None = None) -> str:

@@ -60,4 +60,8 @@ def percent(share: float | None) -> str:
 
 
 def money(value: float | None) -> str:
-    return "unknown" if value is None else "$%.2f" % value
+    if value is None:
+        return "unknown"
+    if 0 < value < 0.005:
+        return "<$0.01"
+    return "$%.2f" % value
