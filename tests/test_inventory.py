@@ -389,3 +389,12 @@ def test_merge_takes_the_file_name_when_a_report_has_no_label(tmp_path):
 def test_load_names_the_file_it_cannot_read(tmp_path):
     with pytest.raises(MergeError, match="cannot read .*missing.json"):
         load(str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize("command", ["inventory examples/cloudformation --label acme/shop", "cost examples/terraform/orders-secure"])
+def test_readme_examples_are_what_the_commands_print(command):
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```\n$ sqsguard %s\n" % command, 1)[1].split("```\n", 1)[0]
+    assert run(*shlex.split(command)).output == block
