@@ -398,3 +398,31 @@ def test_readme_examples_are_what_the_commands_print(command):
     readme = (ROOT / "README.md").read_text()
     block = readme.split("```\n$ sqsguard %s\n" % command, 1)[1].split("```\n", 1)[0]
     assert run(*shlex.split(command)).output == block
+
+
+def test_a_role_block_with_for_each_is_as_many_principals(tmp_path):
+    (tmp_path / "main.tf").write_text('''
+resource "aws_kms_key" "k" {}
+resource "aws_sqs_queue" "orders" {
+  kms_master_key_id                 = aws_kms_key.k.arn
+  kms_data_key_reuse_period_seconds = 60
+}
+resource "aws_iam_role" "p" {
+  for_each           = toset(["a", "b", "c"])
+  name               = "producer-${each.key}"
+  assume_role_policy = "{}"
+}
+resource "aws_iam_role_policy" "p" {
+  for_each = aws_iam_role.p
+  role     = each.value.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.orders.arn }]
+  })
+}
+''')
+    doc = json.loads(run("cost", str(tmp_path), "--format", "json").output)
+    assert (doc["queues"][0]["producers"], doc["queues"][0]["kms_requests_per_month"]) == (3, 302_400)
+    row = inventory_json(str(tmp_path))["queues"][0]
+    assert (row["producing_principals"], row["consuming_principals"]) == (3, 0)
+    assert row["producers"] == ["role aws_iam_role.p (allowed sqs:SendMessage by its IAM policy), 3 instances"]

@@ -111,8 +111,8 @@ def principals(flow: Any, producers: int | None, consumers: int | None) -> Princ
     shown_p = tuple(flow.producers.values()) if flow is not None else ()
     shown_c = tuple(flow.consumers.values()) if flow is not None else ()
     return Principals(
-        producers if producers is not None else max(1, len(shown_p)),
-        consumers if consumers is not None else max(1, len(shown_c)),
+        producers if producers is not None else max(1, flow.number(flow.producers) if flow is not None else 0),
+        consumers if consumers is not None else max(1, flow.number(flow.consumers) if flow is not None else 0),
         "option" if producers is not None else "code",
         "option" if consumers is not None else "code",
         shown_p,

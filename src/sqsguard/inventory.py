@@ -150,6 +150,8 @@ def _queue_row(queue: Queue, choice: EncryptionChoice | None, key: Key | None, i
         "reuse_period_seconds": item.reuse.seconds if item is not None else None,
         "producers": list(flow.producers.values()) if flow is not None else [],
         "consumers": list(flow.consumers.values()) if flow is not None else [],
+        "producing_principals": flow.number(flow.producers) if flow is not None else 0,
+        "consuming_principals": flow.number(flow.consumers) if flow is not None else 0,
         "compliant": not rules,
         "rules": rules,
         "accepted": accepted,

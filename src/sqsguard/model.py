@@ -392,6 +392,9 @@ class Resource:
     location: Location
     unit: str
     construct_path: str | None = None
+    # Terraform `count` / `for_each`: how many deployed objects the block stands for (1 when
+    # there is one, or when the number cannot be known)
+    instances: int = field(default=1, compare=False)
     # Attribute names as the format spells them, for messages ("KmsMasterKeyId").
     names: dict[str, str] = field(default_factory=dict)
     # Suppressions in the resource's metadata (comments are read by the filter stage).

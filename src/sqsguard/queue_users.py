@@ -58,11 +58,16 @@ def users(model: Model, action: str) -> list[User]:
 
 @dataclass
 class Flow:
-    """One queue's producing and consuming principals: (principal, description) pairs, one
-    per principal however many resources show it."""
+    """One queue's producing and consuming principals: principal -> description, one per
+    principal however many resources show it; and how many deployed principals each stands for
+    (a role block with `for_each` over three keys is three roles)."""
 
     producers: dict
     consumers: dict
+    counts: dict
+
+    def number(self, side: dict) -> int:
+        return sum(self.counts.get(principal, 1) for principal in side)
 
 
 def flows(model: Model) -> dict[int, Flow]:
@@ -70,17 +75,19 @@ def flows(model: Model) -> dict[int, Flow]:
     found: dict[int, Flow] = {}
 
     def flow(queue: Queue) -> Flow:
-        return found.setdefault(id(queue), Flow({}, {}))
+        return found.setdefault(id(queue), Flow({}, {}, {}))
+
+    def add(queue: Queue, side: str, principal: tuple, how: str, instances: int) -> None:
+        entry = flow(queue)
+        getattr(entry, side).setdefault(principal, how if instances == 1 else "%s, %d instances" % (how, instances))
+        entry.counts[principal] = max(entry.counts.get(principal, 1), instances)
 
     for producer in model.producers:
         if producer.queue is not None:
             source = producer.source_address or producer.source
-            flow(producer.queue).producers.setdefault(
-                ("service", producer.service, producer.unit, source),
-                "%s %s (%s)" % (producer.kind, producer.address, producer.source),
-            )
-    for user in users(model, SEND):
-        flow(user.queue).producers.setdefault(user.principal, user.how)
-    for user in users(model, RECEIVE):
-        flow(user.queue).consumers.setdefault(user.principal, user.how)
+            add(producer.queue, "producers", ("service", producer.service, producer.unit, source),
+                "%s %s (%s)" % (producer.kind, producer.address, producer.source), producer.instances)
+    for side, action in (("producers", SEND), ("consumers", RECEIVE)):
+        for user in users(model, action):
+            add(user.queue, side, user.principal, user.how, user.role.instances if user.role is not None else user.where.instances)
     return found

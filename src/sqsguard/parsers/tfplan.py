@@ -130,7 +130,7 @@ class PlanReader:
                     drafts.append(Draft(rtype, base, self.unit, location, attrs))
                 continue
             judged = JUDGED.get(rtype if rtype not in _KEY_TYPES else "aws_kms_key")
-            drafts.append(Draft(rtype, base, self.unit, location, merge_instances(per, judged)))
+            drafts.append(Draft(rtype, base, self.unit, location, merge_instances(per, judged), count=len(per)))
         model = build_model(drafts, Format.TERRAFORM_PLAN)
         account = self.own_account()
         if account:

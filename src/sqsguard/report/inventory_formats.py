@@ -86,7 +86,7 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
                 q["resource"], "%s:%d" % (q["file"], q["line"]), _encryption(q),
                 (key["resource"] or key["expression"]) if key else "-",
                 _flag(key["rotation"]) if key and key["resource"] else "-",
-                "%d/%d" % (len(q["producers"]), len(q["consumers"])), _status(q),
+                "%d/%d" % (q["producing_principals"], q["consuming_principals"]), _status(q),
             ]
             if merged:
                 row.insert(0, q["repository"] or "-")

@@ -61,6 +61,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
             format=fmt,
             location=draft.location,
             unit=draft.unit,
+            instances=draft.count,
         )
         a = draft.attrs
         if draft.rtype == "module":

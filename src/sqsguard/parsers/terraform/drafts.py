@@ -40,6 +40,7 @@ class Draft:
     notes: tuple[str, ...] = ()  # unread module calls: inputs that are the AWS-managed key
     # Blocks with several instances: (instance key, attributes) of each, before merging.
     instances: tuple[tuple[Any, dict[str, DraftAttr]], ...] = ()
+    count: int = 1  # how many instances the block has (count / for_each), when known
 
 
 def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged: tuple | None, prefix: str = "") -> dict[str, DraftAttr]:

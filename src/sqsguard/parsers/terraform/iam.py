@@ -71,7 +71,8 @@ def add(model: Model, draft: Draft, common: dict) -> None:
         for suffix, each in [('["%s"]' % key, instance) for key, instance in draft.instances] or [("", attrs)]:
             function = setting(each, "function_name")
             model.consumers.append(
-                Consumer(**{**common, "address": common["address"] + suffix}, kind="Lambda event source mapping",
+                Consumer(**{**common, "address": common["address"] + suffix, "instances": 1 if draft.instances else draft.count},
+                         kind="Lambda event source mapping",
                          queue_ref=setting(each, "event_source_arn"), function=function.value if function is not None else None)
             )
 

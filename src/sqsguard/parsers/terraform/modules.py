@@ -513,7 +513,8 @@ class Instance:
                 for members in groups.values()
             ]
         instances = tuple((label[1], attrs) for label, attrs in per if label is not None) if len(per) > 1 else ()
-        return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)), instances=instances)]
+        return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)), instances=instances,
+                      count=len(per))]
 
     def evaluate_attributes(self, block: Block, ev: Evaluator, names: tuple | None) -> dict[str, DraftAttr]:
         attrs: dict[str, DraftAttr] = {}
@@ -574,7 +575,8 @@ class Instance:
                 out.append(first)
                 continue
             attrs = merge_instances([(label, d.attrs) for label, d in members], JUDGED.get(first.rtype), prefix)
-            out.append(Draft(first.rtype, first.address, first.unit, first.location, attrs, first.source, first.names))
+            out.append(Draft(first.rtype, first.address, first.unit, first.location, attrs, first.source, first.names,
+                             count=sum(d.count for _, d in members)))
         return out
 
     # -- the root module's settings ------------------------------------------------------------
