@@ -19,6 +19,7 @@ def test_wheel_contains_the_catalog(installed):
     assert "sqsguard/_catalog/SQG103-queue-aws-managed-key.md" in names
     assert "sqsguard/_catalog/catalog.schema.json" in names
     assert "sqsguard/report/report-v1.schema.json" in names
+    assert "sqsguard/report/inventory-v1.schema.json" in names
     assert "sqsguard/config.schema.json" in names
     assert "sqsguard/_checkov_plugin/sqsguard_checkov.py" in names
     assert "sqsguard/_checkov_plugin/catalog.jsondata" in names
@@ -38,6 +39,17 @@ def test_installed_commands_work_outside_the_checkout(installed):
     explain = subprocess.run([str(bindir / "sqsguard"), "explain", "SQG103"], cwd=work, capture_output=True, text=True)
     assert explain.returncode == 0, explain.stderr
     assert "HOW TO FIX" in explain.stdout and "alias/aws/sqs" in explain.stdout
+    (work / "tf").mkdir(exist_ok=True)
+    (work / "tf" / "main.tf").write_text('resource "aws_kms_key" "k" {}\nresource "aws_sqs_queue" "q" {\n  kms_master_key_id = aws_kms_key.k.arn\n}\n')
+    merged = work / "inv.json"
+    inventory = subprocess.run([str(bindir / "sqsguard"), "inventory", "tf", "--format", "json", "--output", str(merged)],
+                               cwd=work, capture_output=True, text=True)
+    assert inventory.returncode == 0, inventory.stderr
+    again = subprocess.run([str(bindir / "sqsguard"), "inventory", "--merge", str(merged)], cwd=work, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr  # the installed schema validates the report
+    assert "0 of 1 queue compliant (0%)." in again.stdout
+    cost = subprocess.run([str(bindir / "sqsguard"), "cost", "tf"], cwd=work, capture_output=True, text=True)
+    assert cost.returncode == 0 and "25,920" in cost.stdout, cost.stderr
 
 
 def test_integration_folders_are_printed_from_the_installation(installed):
