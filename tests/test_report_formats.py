@@ -595,7 +595,7 @@ def test_markdown_table_is_bounded():
 
 
 def test_formats_registered_in_order(real_with_suppressions):
-    assert FORMATS == ("text", "json", "sarif", "github", "markdown", "junit")
+    assert FORMATS == ("text", "json", "sarif", "github", "markdown", "junit", "html")
     for name in FORMATS:
         out = renderer(name)(real_with_suppressions, colour=False, show_suppressed=True, category=None,
                              link_base=None, severity_overrides={}, unknown_option=1)

@@ -42,7 +42,7 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
         except inventory.MergeError as exc:
             click.echo("error: %s" % exc, err=True)
             sys.exit(EXIT_ERROR)
-        write_output(_render_inventory(fmt, doc, None, output), output)
+        write_output(_render_inventory(fmt, doc, output), output)
         sys.exit(EXIT_CLEAN)
     scan_paths = list(paths) or ["."]
     if label is None:
@@ -53,19 +53,17 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
     report, _ = run_scan(scan_paths, settings, jobs=jobs, views=("inventory",), label=label)
     for error in report.errors:
         click.echo("error: %s%s: %s" % (error.file, ":%d" % error.line if error.line else "", error.message), err=True)
-    write_output(_render_inventory(fmt, report.inventory, report, output), output)
+    write_output(_render_inventory(fmt, report.inventory, output), output)
     sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
 
 
-def _render_inventory(fmt: str, doc: dict, report, output: str | None) -> str:
+def _render_inventory(fmt: str, doc: dict, output: str | None) -> str:
     from .report import inventory_formats
 
     if fmt == "html":
         from .report import html
 
-        if report is not None:
-            return html.render(report)
-        return html.render_inventory(doc)
+        return html.render_inventory(doc, title="sqsguard inventory")
     return inventory_formats.render(fmt, doc, None if output else _width())
 
 

@@ -16,6 +16,7 @@ _MODULES = {
     "github": "github",
     "markdown": "markdown",
     "junit": "junit",
+    "html": "html",
 }
 FORMATS = tuple(_MODULES)
 
