@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Encryption, EncryptionChoice, Key, Model, Queue, Unresolved, assignments, choose, describe_assignment, render
+from .model import (Encryption, EncryptionChoice, Key, Model, Queue, Unresolved, assignments, choose, describe_assignment, render,
+                    resource_fields)
 from .queue_users import flows
 
 DEFAULT_REUSE = 300  # seconds: SQS's default data key reuse period
@@ -229,12 +230,7 @@ def to_document(found: Costs, version: str, covers=None) -> dict[str, Any]:
             continue
         p = item.principals
         queues.append({
-            "resource": queue.address,
-            "resource_type": queue.resource_type,
-            "format": queue.format.value,
-            "file": queue.location.file,
-            "line": max(queue.location.line, 1),
-            "construct_path": queue.construct_path,
+            **resource_fields(queue),
             "key": item.choice.key_address or item.choice.key_text or "",
             "key_kind": _kind(item.choice),
             "when": item.choice.when,

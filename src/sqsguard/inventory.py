@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from . import cost
 from .findings import Finding
-from .model import Encryption, EncryptionChoice, Key, Model, Queue, Unresolved, render
+from .model import Encryption, EncryptionChoice, Key, Model, Queue, Unresolved, render, resource_fields
 from .queue_users import flows
 
 MODES = ("none", "sqs-owned", "aws-managed", "customer-key", "unverifiable")
@@ -136,12 +136,7 @@ def _queue_row(queue: Queue, choice: EncryptionChoice | None, key: Key | None, i
             "tags": owner_tags(key, options.required_key_tags),
         }
     return {
-        "resource": queue.address,
-        "resource_type": queue.resource_type,
-        "format": queue.format.value,
-        "file": queue.location.file,
-        "line": max(queue.location.line, 1),
-        "construct_path": queue.construct_path,
+        **resource_fields(queue),
         "repository": label,
         "encryption": mode_of(choice),
         "explicit": bool(choice.explicit) if choice is not None else True,

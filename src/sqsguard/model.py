@@ -404,6 +404,18 @@ class Resource:
         return self.names.get(key, key)
 
 
+def resource_fields(resource: "Resource") -> dict:
+    """How the inventory and cost reports name a resource: address, type, format, place."""
+    return {
+        "resource": resource.address,
+        "resource_type": resource.resource_type,
+        "format": resource.format.value,
+        "file": resource.location.file,
+        "line": max(resource.location.line, 1),
+        "construct_path": resource.construct_path,
+    }
+
+
 @dataclass
 class Queue(Resource):
     name: Attr | None = None  # QueueName / name, when the code sets it

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .tables import csv_text, money, table
+from .presentation import usd
+from .tables import csv_text, table
 
 CSV_COLUMNS = (
     "resource", "resource_type", "format", "file", "line", "key", "key_kind", "reuse_period_seconds",
@@ -36,21 +37,21 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
         out.append(table(
             ("QUEUE", "FILE:LINE", "KEY", "REUSE", "P", "C", "REQUESTS/MONTH", "COST/MONTH"),
             ((q["resource"], "%s:%d" % (q["file"], q["line"]), q["key"], _reuse(q), q["producers"], q["consumers"],
-              format(q["kms_requests_per_month"], ","), money(q["monthly_cost_usd"])) for q in doc["queues"]),
+              format(q["kms_requests_per_month"], ","), usd(q["monthly_cost_usd"])) for q in doc["queues"]),
             shrink=(2, 0, 1), width=width, tails=(1,),
         ))
         out.append(table(
             ("KEY", "KIND", "QUEUES", "FEE/MONTH", "REQUESTS/MONTH", "TOTAL/MONTH"),
             ((k["resource"] + (" (replica of %s)" % k["replica_of"] if k["replica_of"] else ""), k["kind"], len(k["queues"]),
-              money(k["monthly_fee_usd"]), format(k["kms_requests_per_month"], ","), money(k["monthly_cost_usd"])) for k in doc["keys"]),
+              usd(k["monthly_fee_usd"]), format(k["kms_requests_per_month"], ","), usd(k["monthly_cost_usd"])) for k in doc["keys"]),
             shrink=(0,), width=width,
         ))
     else:
         out.append("No queue uses a KMS key: SQS-owned encryption has no KMS cost.")
     out.append(
         "Total: %s KMS requests a month (%s) and %s in key fees: %s a month, in a %g-day month (%s s)."
-        % (format(t["kms_requests_per_month"], ","), money(t["request_cost_usd"]), money(t["key_fees_usd"]),
-           money(t["monthly_cost_usd"]), doc["month_days"], format(doc["month_seconds"], ","))
+        % (format(t["kms_requests_per_month"], ","), usd(t["request_cost_usd"]), usd(t["key_fees_usd"]),
+           usd(t["monthly_cost_usd"]), doc["month_days"], format(doc["month_seconds"], ","))
     )
     if t["keys_with_unknown_fee"]:
         out.append("%d key%s outside the scanned code: %s fee is not counted." % (

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import re
 from html import escape
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from typing import Any
 
 from ..findings import SEVERITIES, SEVERITY_RANK, Report
 from .jsonreport import finding_to_dict
+from .presentation import percent, usd
 
 MODES = ("none", "sqs-owned", "aws-managed", "customer-key", "unverifiable")
 MODE_LABELS = {mode: mode for mode in MODES}  # the names the queue table and the JSON use
@@ -192,24 +192,6 @@ def inline(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # formatting
-
-
-def percent(share: float) -> str:
-    """0.6154 -> "62%"; never 100% unless all, never 0% unless none."""
-    value = math.floor(share * 100 + 0.5)
-    if value >= 100 and share < 1:
-        return "99%"
-    if value <= 0 < share:
-        return "<1%"
-    return "%d%%" % value
-
-
-def usd(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    if 0 < value < 0.005:
-        return "<$0.01"
-    return "${:,.2f}".format(value)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .tables import csv_text, money, percent, table
+from .presentation import percent, usd
+from .tables import csv_text, table
 
 MODE_LABELS = {
     "none": "none",
@@ -71,7 +72,7 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
     if merged:
         out.append(table(
             ("REPOSITORY", "QUEUES", "COMPLIANT", "SHARE", "KMS $/MONTH"),
-            ((r["label"] or "-", r["queues"], r["compliant"], percent(r["compliant_share"]), money(r["kms_monthly_cost_usd"]))
+            ((r["label"] or "-", r["queues"], r["compliant"], percent(r["compliant_share"]), usd(r["kms_monthly_cost_usd"]))
              for r in doc["repositories"]),
             shrink=(0,), width=width,
         ))
@@ -102,7 +103,7 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
     if modes:
         out.append("Encryption: %s." % modes)
     out.append("KMS: %d key%s, about %s a month (key fees and AWS's request bound; `sqsguard cost` has the detail)."
-               % (s["keys"], "" if s["keys"] == 1 else "s", money(s["kms_monthly_cost_usd"])))
+               % (s["keys"], "" if s["keys"] == 1 else "s", usd(s["kms_monthly_cost_usd"])))
     if doc["errors"]:
         out.append("%d file%s could not be read; queues in them are not listed." % (len(doc["errors"]), "" if len(doc["errors"]) == 1 else "s"))
     return "\n".join(out) + "\n"

@@ -85,3 +85,24 @@ def region(line: int | None, end_line: int | None) -> tuple[int, int]:
     """A 1-based line range that is never empty or reversed."""
     start = max(1, line or 1)
     return start, max(start, end_line or start)
+
+
+def percent(share: float | None) -> str:
+    """0.6154 -> "62%"; never 100% unless all, never 0% unless none; "n/a" without a share."""
+    if share is None:
+        return "n/a"
+    value = int(share * 100 + 0.5)
+    if value >= 100 and share < 1:
+        return "99%"
+    if value <= 0 < share:
+        return "<1%"
+    return "%d%%" % value
+
+
+def usd(value: float | None) -> str:
+    """Dollars as people read them: "$1,234.56", "<$0.01", "unknown" (None)."""
+    if value is None:
+        return "unknown"
+    if 0 < value < 0.005:
+        return "<$0.01"
+    return "${:,.2f}".format(value)

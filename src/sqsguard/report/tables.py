@@ -53,15 +53,3 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     for row in rows:
         writer.writerow(["" if value is None else value for value in row])
     return out.getvalue()
-
-
-def percent(share: float | None) -> str:
-    return "n/a" if share is None else "%d%%" % round(share * 100)
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    if 0 < value < 0.005:
-        return "<$0.01"
-    return "$%.2f" % value
