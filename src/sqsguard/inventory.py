@@ -100,11 +100,11 @@ def build(
         row = _queue_row(queue, choice, key, item, users.get(id(queue)), rules, accepted, label, options)
         rows.append({"root": relative(queue.unit) or ".", **row})
     rows.sort(key=lambda r: (r["file"], r["line"], r["resource"]))
-    key_rows = [_key_row(entry, label, options) for entry in costs.keys]
-    key_rows = [k for k in key_rows if k["queues"] or k["replica_of"]]
-    if covers is not None:
-        shown = {r["resource"] for r in rows}
-        key_rows = [k for k in key_rows if set(k["queues"]) & shown or k["replica_of"]]
+    shown = {r["resource"] for r in rows}
+    kept = [entry for entry in costs.keys
+            if entry.replica_of is not None or any(q.queue.address in shown for q in entry.queues)]
+    key_rows = [_key_row(entry, label, options) for entry in kept]
+    exact = sum((entry.fee or 0.0) + entry.cost for entry in kept)  # rounded once, as `cost` does
     error_rows = [{"file": e.file, "line": e.line, "message": e.message} for e in errors]
     doc = {
         "version": 1,
@@ -117,7 +117,7 @@ def build(
         "errors": error_rows,
         "summary": {},
     }
-    doc["summary"] = summarise(rows, key_rows, files_scanned, 1)
+    doc["summary"] = summarise(rows, key_rows, files_scanned, 1, exact)
     doc["repositories"] = [repository_entry(doc)]
     return doc
 
@@ -174,7 +174,9 @@ def _key_row(entry: Any, label: str | None, options: Any) -> dict[str, Any]:
     }
 
 
-def summarise(rows: list[dict], key_rows: list[dict], files_scanned: int, repositories: int) -> dict[str, Any]:
+def summarise(rows: list[dict], key_rows: list[dict], files_scanned: int, repositories: int,
+              kms_cost: float | None = None) -> dict[str, Any]:
+    """`kms_cost`: the exact total when the caller has it (else the sum of the keys' rounded costs)."""
     compliant = sum(1 for r in rows if r["compliant"])
     by_mode = {mode: 0 for mode in MODES}
     for row in rows:
@@ -188,7 +190,7 @@ def summarise(rows: list[dict], key_rows: list[dict], files_scanned: int, reposi
         "keys": len(key_rows),
         "files_scanned": files_scanned,
         "repositories": repositories,
-        "kms_monthly_cost_usd": round(sum(k["monthly_cost_usd"] for k in key_rows), 4),
+        "kms_monthly_cost_usd": round(kms_cost if kms_cost is not None else sum(k["monthly_cost_usd"] for k in key_rows), 4),
     }
 
 
