@@ -80,7 +80,7 @@ def test_the_golden_inventory_says_what_each_queue_is():
     assert rows["aws_sqs_queue.audit"]["compliant"] is True and rows["aws_sqs_queue.audit"]["accepted"] == ["SQG102"]
     assert rows["aws_sqs_queue.ledger"]["encryption"] == "unverifiable"
     assert rows["aws_sqs_queue.ledger"]["key"] == {"resource": None, "expression": "var.shared_key_arn", "file": None,
-                                                   "line": None, "rotation": None, "tags": None}
+                                                   "line": None, "rotation": None, "tags": None, "when": ""}
     assert rows["ImportedQueue"]["rules"] == ["SQG104"]
     assert rows["PlainQueue"]["encryption"] == "none"
     assert rows["EventsQueue"]["producers"] == ["SNS subscription EventsSubscription (topic EventsTopic)"]
@@ -92,7 +92,7 @@ def test_a_condition_decides_the_mode_and_the_inventory_says_when():
     assert {r["resource"]: r["encryption"] for r in doc["queues"]}["aws_sqs_queue.payments"] == "customer-key"
     archive = {r["resource"]: r for r in doc["queues"]}["ArchiveQueue"]
     assert (archive["encryption"], archive["explicit"], archive["when"]) == ("sqs-owned", False, "IsProd is false")
-    assert archive["key"]["resource"] == "EventsKey"  # the key of the other branch, which costs
+    assert (archive["key"]["resource"], archive["key"]["when"]) == ("EventsKey", "IsProd is true")  # the other branch's, which costs
     assert archive["compliant"] is False and archive["rules"] == ["SQG102"]
     assert archive["kms_requests_per_month"] == 25_920
     line = [x for x in run("inventory", MIXED, "--label", "x").output.splitlines() if x.startswith("ArchiveQueue")][0]
@@ -265,7 +265,10 @@ def _git_repo(path: Path, remote: str | None) -> None:
 @pytest.mark.parametrize("remote, label", [
     ("git@github.com:acme/orders.git", "acme/orders"),
     ("https://github.com/acme/payments.git", "acme/payments"),
-    ("https://gitlab.example.com/group/sub/ledger", "sub/ledger"),
+    ("https://gitlab.example.com/group/sub/ledger", "group/sub/ledger"),
+    ("git@gitlab.com:acme/platform/legacy.git", "acme/platform/legacy"),
+    ("ssh://git@host:2222/team/app.git", "team/app"),
+    ("/srv/git/local.git", "plain"),
     (None, "plain"),
 ])
 def test_label_comes_from_the_git_remote(tmp_path, remote, label):
@@ -432,3 +435,56 @@ def test_inventory_and_cost_give_one_monthly_figure():
     inventory = inventory_json(MIXED)["summary"]["kms_monthly_cost_usd"]
     totals = json.loads(run("cost", MIXED, "--format", "json").output)["totals"]
     assert inventory == totals["monthly_cost_usd"]
+
+
+def test_only_a_suppression_with_a_reason_makes_a_queue_compliant(tmp_path):
+    """A baseline records debt and a suppression without a reason is SQG001: neither makes the
+    queue compliant; a suppression with a reason is accepted."""
+    (tmp_path / "main.tf").write_text(
+        '# sqsguard:ignore SQG102\nresource "aws_sqs_queue" "bare" {}\n'
+        '# sqsguard:ignore SQG102 public catalogue data, reviewed\nresource "aws_sqs_queue" "reasoned" {}\n'
+        'resource "aws_sqs_queue" "baselined" {\n  kms_master_key_id = "alias/aws/sqs"\n}\n')
+    baseline = tmp_path / "baseline.json"
+    run("scan", str(tmp_path), "--select", "SQG103", "--write-baseline", str(baseline))
+    (tmp_path / ".sqsguard.yaml").write_text("baseline: baseline.json\n")
+    rows = {r["resource"]: r for r in inventory_json(str(tmp_path))["queues"]}
+    assert (rows["aws_sqs_queue.reasoned"]["compliant"], rows["aws_sqs_queue.reasoned"]["accepted"]) == (True, ["SQG102"])
+    assert (rows["aws_sqs_queue.bare"]["compliant"], rows["aws_sqs_queue.bare"]["rules"]) == (False, ["SQG102"])
+    assert (rows["aws_sqs_queue.baselined"]["compliant"], rows["aws_sqs_queue.baselined"]["rules"]) == (False, ["SQG103"])
+
+
+def test_one_scan_of_several_repositories_labels_each_queue_with_its_own(tmp_path):
+    for name in ("orders", "ledger"):
+        repo = tmp_path / name
+        repo.mkdir()
+        _git_repo(repo, "git@github.com:acme/%s.git" % name)
+        (repo / "main.tf").write_text('resource "aws_sqs_queue" "%s" {}\n' % name)
+    doc = inventory_json(str(tmp_path / "orders"), str(tmp_path / "ledger"))
+    assert {r["resource"]: r["repository"] for r in doc["queues"]} == {
+        "aws_sqs_queue.orders": "acme/orders", "aws_sqs_queue.ledger": "acme/ledger"}
+    assert doc["label"] is None and sorted(r["label"] for r in doc["repositories"]) == ["acme/ledger", "acme/orders"]
+    merged = merge([("x.json", doc)], __version__)
+    assert sorted(r["label"] for r in merged["repositories"]) == ["acme/ledger", "acme/orders"]
+    labelled = inventory_json(str(tmp_path / "orders"), str(tmp_path / "ledger"), "--label", "acme/all")
+    assert {r["repository"] for r in labelled["queues"]} == {"acme/all"}
+
+
+def test_a_key_chosen_by_a_condition_is_the_judged_branch_key(tmp_path):
+    (tmp_path / "t.yaml").write_text("""
+Parameters:
+  Stage: {Type: String, AllowedValues: [dev, prod], Default: dev}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Resources:
+  NotifyKey:
+    Type: AWS::KMS::Key
+  MaybeQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      KmsMasterKeyId: !If [IsProd, !Ref NotifyKey, alias/aws/sqs]
+""")
+    doc = inventory_json(str(tmp_path))
+    row = doc["queues"][0]
+    assert (row["encryption"], row["when"]) == ("aws-managed", "IsProd is false")
+    assert (row["key"]["resource"], row["key"]["expression"], row["key"]["when"]) == (None, "alias/aws/sqs", "")
+    assert [(k["resource"], k["queues"]) for k in doc["keys"]] == [("alias/aws/sqs", ["MaybeQueue"])]

@@ -181,7 +181,10 @@ def scan(
     if selectors:
         _warn_unimplemented(selectors, ignores)
     views = ("inventory",) if "html" in formats else ()
-    report, filters = run_scan(scan_paths, settings, selectors, ignores, jobs, write_baseline, views)
+    from .repository import remote_label
+
+    report, filters = run_scan(scan_paths, settings, selectors, ignores, jobs, write_baseline, views,
+                               label=remote_label if views else None)
     if write_baseline:
         click.echo("wrote %d finding%s to the baseline %s" % (report.baseline.entries, "" if report.baseline.entries == 1 else "s", write_baseline), err=True)
     fail_on = settings["fail_on"] or "low"

@@ -48,7 +48,7 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
     if label is None:
         from .repository import remote_label
 
-        label = remote_label(scan_paths[0])
+        label = remote_label  # each queue's own repository, when one scan covers several
     settings = _settings(scan_paths, config_file, given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts))
     report, _ = run_scan(scan_paths, settings, jobs=jobs, views=("inventory",), label=label)
     for error in report.errors:

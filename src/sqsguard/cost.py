@@ -176,7 +176,10 @@ class Costs:
 
 
 def kms_choice(queue: Queue) -> EncryptionChoice | None:
-    """The branch in which the queue uses a KMS key (the first, when several do), or None."""
+    """The branch whose KMS key the queue is costed with: the one it is judged by when that
+    uses a KMS key, else the first that does; None when no branch does."""
+    if queue.encryption is not None and queue.encryption.mode in KMS_MODES:
+        return queue.encryption
     return next((c for c in queue.choices if c.mode in KMS_MODES), None)
 
 

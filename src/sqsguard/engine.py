@@ -162,11 +162,11 @@ def scan(
     jobs: int | None = None,
     filters: Filters | None = None,
     views: Iterable[str] = (),
-    label: str | None = None,
+    label=None,
 ) -> Report:
     """discover -> parse -> link -> rules -> filter. Raises BaselineError for an unusable
     --baseline file (before any work). `views`: "inventory" and/or "cost", the plain-data views
-    of the model that `report.inventory` / `report.cost` then hold (`label`: the repository's)."""
+    of the model that `report.inventory` / `report.cost` then hold (`label`: the repository's name, or a function of a file giving it)."""
     from . import baseline as baselines
     from . import suppress
     from .discover import focus_of

@@ -56,19 +56,29 @@ def owner_tags(key: Key | None, required: Iterable[str]) -> dict[str, str] | Non
     return {name: render(key.tags[name]) for name in required if name in key.tags}
 
 
+def accepted(finding: Finding) -> bool:
+    """A suppressed finding the team accepted: suppressed with a reason, not only baselined
+    (a baseline records debt; it does not make a queue compliant)."""
+    suppression = finding.suppression or {}
+    return finding.suppressed and suppression.get("kind") != "baseline" and bool((suppression.get("reason") or "").strip())
+
+
 def build(
     model: Model,
     findings: list[Finding],
     relative,
     options: Any,
-    label: str | None = None,
+    label=None,
     version: str = "",
     files_scanned: int = 0,
     errors: Iterable[Any] = (),
     covers=None,
 ) -> dict[str, Any]:
-    """`relative`: a scan unit as the findings' `anchor` has it (RepoPaths.relative); `covers`:
-    (file, unit) -> bool, the files named alone when a scan was given files."""
+    """`relative`: a scan unit as the findings' `anchor` has it (RepoPaths.relative); `label`:
+    the repository's name, or a function giving the repository of a file (a scan of several
+    repositories); `covers`: (file, unit) -> bool, the files named alone when a scan was given
+    files."""
+    label_of = label if callable(label) else (lambda _file: label)
     on: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:
         on.setdefault((finding.anchor, finding.resource), []).append(finding)
@@ -84,56 +94,80 @@ def build(
     for queue in model.queues:
         if covers is not None and not covers(queue.location.file, queue.unit):
             continue
-        choice = queue.encryption
-        key = keys.get((choice.key_unit, choice.key_address)) if choice is not None and choice.key_address else None
         item = by_queue.get(id(queue))
-        if key is None and item is not None and item.choice.key_address:
-            key = keys.get((item.choice.key_unit, item.choice.key_address))
+        used = item.choice if item is not None else None  # the branch whose KMS key the queue uses
+        key = keys.get((used.key_unit, used.key_address)) if used is not None and used.key_address else None
         on_queue = found(queue.unit, queue.address)
         if key is not None:
             on_queue = on_queue + found(key.unit, key.address)
             if key.policy_attachment is not None:
                 on_queue = on_queue + found(key.policy_attachment.unit, key.policy_attachment.address)
         judged = [f for f in on_queue if decides_compliance(f.rule_id)]
-        rules = sorted({f.rule_id for f in judged if not f.suppressed})
-        accepted = sorted({f.rule_id for f in judged if f.suppressed} - set(rules))
-        row = _queue_row(queue, choice, key, item, users.get(id(queue)), rules, accepted, label, options)
+        rules = sorted({f.rule_id for f in judged if not accepted(f)})
+        taken = sorted({f.rule_id for f in judged if accepted(f)} - set(rules))
+        row = _queue_row(queue, queue.encryption, key, item, users.get(id(queue)), rules, taken, label_of(queue.location.file), options)
         rows.append({"root": relative(queue.unit) or ".", **row})
     rows.sort(key=lambda r: (r["file"], r["line"], r["resource"]))
-    shown = {r["resource"] for r in rows}
+    shown = {(r["file"], r["resource"]) for r in rows}
     kept = [entry for entry in costs.keys
-            if entry.replica_of is not None or any(q.queue.address in shown for q in entry.queues)]
-    key_rows = [_key_row(entry, label, options) for entry in kept]
+            if entry.replica_of is not None or any((q.queue.location.file, q.queue.address) in shown for q in entry.queues)]
+    key_rows = [_key_row(entry, label_of(entry.key.location.file if entry.key is not None else entry.queues[0].queue.location.file), options)
+                for entry in kept]
     exact = sum((entry.fee or 0.0) + entry.cost for entry in kept)  # rounded once, as `cost` does
-    error_rows = [{"file": e.file, "line": e.line, "message": e.message} for e in errors]
+    error_rows = [{"file": e.file, "line": e.line, "message": e.message, "repository": label_of(e.file)} for e in errors]
+    labels = sorted({r["repository"] for r in rows} | {k["repository"] for k in key_rows} | {e["repository"] for e in error_rows},
+                    key=lambda x: x or "")
+    single = labels[0] if len(labels) == 1 else (label if not callable(label) else None)
     doc = {
         "version": 1,
         "kind": "inventory",
         "tool": {"name": "sqsguard", "version": version},
-        "label": label,
+        "label": single,
         "queues": rows,
         "keys": key_rows,
         "repositories": [],
         "errors": error_rows,
-        "summary": {},
+        "summary": summarise(rows, key_rows, files_scanned, max(len(labels), 1), exact),
     }
-    doc["summary"] = summarise(rows, key_rows, files_scanned, 1, exact)
-    doc["repositories"] = [repository_entry(doc)]
+    doc["repositories"] = repositories(doc, labels or [single])
     return doc
+
+
+def repositories(doc: dict[str, Any], labels: list) -> list[dict[str, Any]]:
+    """One entry per repository of a document's rows, worst first."""
+    entries = []
+    for name in labels:
+        rows = [r for r in doc["queues"] if r["repository"] == name]
+        key_rows = [k for k in doc["keys"] if k["repository"] == name]
+        s = summarise(rows, key_rows, 0, 1) if len(labels) > 1 else doc["summary"]
+        entries.append({
+            "label": name,
+            "tool_version": doc["tool"]["version"],
+            "queues": s["queues"],
+            "compliant": s["compliant"],
+            "compliant_share": s["compliant_share"],
+            "by_mode": dict(s["by_mode"]),
+            "keys": s["keys"],
+            "errors": sum(1 for e in doc["errors"] if e.get("repository") == name),
+            "kms_monthly_cost_usd": s["kms_monthly_cost_usd"],
+        })
+    entries.sort(key=_worst_first)
+    return entries
 
 
 def _queue_row(queue: Queue, choice: EncryptionChoice | None, key: Key | None, item: Any, flow: Any,
                rules: list[str], accepted: list[str], label: str | None, options: Any) -> dict[str, Any]:
-    key_text = (choice.key_text if choice is not None else None) or (item.choice.key_text if item is not None else None)
     key_row = None
-    if key_text or key is not None:
+    if item is not None:  # the queue uses a KMS key, in the judged branch or (`when`) another
+        used = item.choice
         key_row = {
             "resource": key.address if key is not None else None,
-            "expression": key_text or key.address,
+            "expression": used.key_text or (key.address if key is not None else ""),
             "file": key.location.file if key is not None else None,
             "line": max(key.location.line, 1) if key is not None else None,
             "rotation": rotation_of(key),
             "tags": owner_tags(key, options.required_key_tags),
+            "when": used.when if used is not choice else "",
         }
     return {
         **resource_fields(queue),
@@ -194,21 +228,6 @@ def summarise(rows: list[dict], key_rows: list[dict], files_scanned: int, reposi
     }
 
 
-def repository_entry(doc: dict[str, Any]) -> dict[str, Any]:
-    s = doc["summary"]
-    return {
-        "label": doc.get("label"),
-        "tool_version": doc["tool"]["version"],
-        "queues": s["queues"],
-        "compliant": s["compliant"],
-        "compliant_share": s["compliant_share"],
-        "by_mode": dict(s["by_mode"]),
-        "keys": s["keys"],
-        "errors": len(doc["errors"]),
-        "kms_monthly_cost_usd": s["kms_monthly_cost_usd"],
-    }
-
-
 class MergeError(Exception):
     """An inventory report that cannot be merged (one line naming the file)."""
 
@@ -228,7 +247,7 @@ def merge(documents: list[tuple[str, dict[str, Any]]], version: str) -> dict[str
     seen: dict[str, str] = {}
     files = 0
     for path, doc in documents:
-        parts = doc["repositories"] if doc.get("label") is None and doc.get("merged") else [repository_entry(doc)]
+        parts = doc["repositories"]
         fallback = _stem(path)
         for part in parts:
             label = part["label"] or fallback
@@ -236,7 +255,7 @@ def merge(documents: list[tuple[str, dict[str, Any]]], version: str) -> dict[str
                 raise MergeError("%s and %s are both inventories of %s; give each repository's job its own --label" % (seen[label], path, label))
             seen[label] = path
             repositories.append(dict(part, label=label))
-        own = doc.get("label") or (None if doc.get("merged") else fallback)
+        own = doc.get("label") or fallback
         for row in doc["queues"]:
             rows.append(dict(row, repository=row.get("repository") or own))
         for row in doc["keys"]:

@@ -62,15 +62,18 @@ class RepoPaths:
 
 
 def remote_label(path: str) -> str | None:
-    """The repository a path is in, as `owner/name` from its `origin` remote (read from the git
-    config file, never by running git), else the repository directory's name; None outside a
-    repository."""
-    import configparser
-    import re
-
+    """The repository a path is in, named by its `origin` remote: the remote's path without
+    `.git` (`acme/orders`, GitLab's `group/subgroup/project`), read from the git config file,
+    never by running git; a remote on the local disk, or none: the repository directory's
+    name. None outside a repository."""
     root = repository_root(path)
-    if root is None:
-        return None
+    return _label_of_root(root) if root is not None else None
+
+
+@lru_cache(maxsize=256)
+def _label_of_root(root: str) -> str | None:
+    import configparser
+
     git = os.path.join(root, ".git")
     if os.path.isfile(git):  # a worktree or submodule: "gitdir: <path>"
         try:
@@ -90,9 +93,23 @@ def remote_label(path: str) -> str | None:
         url = parser.get('remote "origin"', "url", fallback="")
     except (configparser.Error, OSError, UnicodeDecodeError):
         url = ""
-    url = url.strip()
-    if url:
-        match = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
-        if match:
-            return match.group(1)
-    return os.path.basename(root.rstrip(os.sep)) or None
+    name = remote_path(url.strip())
+    return name or os.path.basename(root.rstrip(os.sep)) or None
+
+
+def remote_path(url: str) -> str | None:
+    """`git@github.com:acme/orders.git`, `https://host/group/sub/app` -> the path on the host;
+    None for a remote on the local disk."""
+    if "://" in url:
+        scheme, _, rest = url.partition("://")
+        if scheme == "file":
+            return None
+        path = rest.partition("/")[2]
+    elif ":" in url and not url.startswith(("/", ".")) and "/" not in url.split(":", 1)[0]:
+        path = url.split(":", 1)[1]  # scp-like: [user@]host:path
+    else:
+        return None
+    path = path.strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    return path or None

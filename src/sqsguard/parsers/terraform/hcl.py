@@ -25,9 +25,9 @@ _parser = None
 def _parse_tree(text: str) -> Any:
     global _parser
     if _parser is None:
-        from hcl2.parser import parser
+        from .lark_tables import hcl_parser
 
-        _parser = parser()
+        _parser = hcl_parser()
     return _parser.parse(text + "\n")
 
 
