@@ -133,3 +133,47 @@ def test_directories_report_everything_they_reach(tmp_path):
         ("SQG102", "aws_sqs_queue.own"),
         ("SQG103", "module.q.aws_sqs_queue.this"),
     ]
+
+
+def test_a_directory_that_cannot_be_listed_is_a_problem_not_a_silent_pass():
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="sqsguard-unlisted-"))  # where another user can reach it
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "main.tf").write_text('resource "aws_sqs_queue" "a" {}\n')
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "main.tf").write_text('resource "aws_sqs_queue" "b" {}\n')
+    os.chmod(tmp_path / "b", 0)
+    os.chmod(tmp_path, 0o755)
+    try:
+        code = ("import json; from sqsguard.discover import discover; t, p = discover([%r]); "
+                "print(json.dumps([[x.path for x in t], [(q.path, q.message) for q in p]]))" % str(tmp_path))
+        command = [sys.executable, "-c", code]
+        if os.geteuid() == 0:  # root lists any directory: run as nobody
+            if not shutil.which("setpriv"):
+                import pytest
+
+                pytest.skip("running as root without setpriv: no user who cannot list the directory")
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + command
+        import json
+
+        done = subprocess.run(command, capture_output=True, text=True, cwd="/", timeout=60)
+        assert done.returncode == 0, done.stderr
+        targets, problems = json.loads(done.stdout)
+    finally:
+        os.chmod(tmp_path / "b", 0o755)
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    assert targets == [str(tmp_path / "a")]
+    assert [(p.endswith("/b"), m) for p, m in problems] == [(True, "cannot read the directory: Permission denied")]
+
+
+def test_a_broken_terraform_symlink_is_a_problem(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "a" {}\n')
+    (tmp_path / "x.tf").symlink_to(tmp_path / "nowhere.tf")
+    targets, problems = discover([str(tmp_path)])
+    assert [t.kind for t in targets] == ["terraform"]  # the module is still read
+    assert [(p.path.endswith("x.tf"), p.message.startswith("broken symbolic link")) for p in problems] == [(True, True)]

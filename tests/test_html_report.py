@@ -541,7 +541,7 @@ def hand_made_inventory(hostile: str = "") -> dict:
             key = {"resource": "aws_kms_key.k%d%s" % (n, h) if mode == "customer-key" else None,
                    "expression": "aws_kms_key.k%d.arn%s" % (n, h), "file": "kms%s.tf" % h if mode == "customer-key" else None,
                    "line": 3 if mode == "customer-key" else None, "rotation": True if mode == "customer-key" else None,
-                   "tags": {"owner": "team" + h} if mode == "customer-key" else None}
+                   "tags": {"owner": "team" + h} if mode == "customer-key" else None, "when": ""}
         return {
             "root": "queues/%s" % (h or "x"), "resource": "aws_sqs_queue.q%02d%s" % (n, h), "resource_type": "aws_sqs_queue", "format": "terraform",
             "file": "queues/%s/main.tf" % (h or "x"), "line": n, "construct_path": ("Stack/Q%s" % h) if h else None,

@@ -366,7 +366,11 @@ def test_merge_refuses_what_it_cannot_trust(twelve_reports, tmp_path):
     scan_report = tmp_path / "scan.json"
     scan_report.write_text(run("scan", MIXED, "--format", "json").output)
     wrong = run("inventory", "--merge", str(scan_report))
-    assert wrong.exit_code == 2 and str(scan_report) in wrong.output and "not an sqsguard inventory report" in wrong.output
+    assert wrong.exit_code == 2 and str(scan_report) in wrong.output and "is a scan report" in wrong.output
+    other = tmp_path / "other.json"
+    other.write_text('{"version": 1, "kind": "inventory"}')
+    result = run("inventory", "--merge", str(other))
+    assert result.exit_code == 2 and "is not an sqsguard inventory report" in result.output
     broken = tmp_path / "broken.json"
     broken.write_text('{\n  "version": 1,\n')
     result = run("inventory", "--merge", str(broken))
@@ -488,3 +492,44 @@ Resources:
     assert (row["encryption"], row["when"]) == ("aws-managed", "IsProd is false")
     assert (row["key"]["resource"], row["key"]["expression"], row["key"]["when"]) == (None, "alias/aws/sqs", "")
     assert [(k["resource"], k["queues"]) for k in doc["keys"]] == [("alias/aws/sqs", ["MaybeQueue"])]
+
+
+def test_review_cases_of_the_cost_report(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "reuse" {\n  type = number\n}\nresource "aws_kms_key" "k" {}\nresource "aws_sqs_queue" "q" {\n'
+        '  kms_master_key_id = aws_kms_key.k.arn\n  kms_data_key_reuse_period_seconds = var.reuse\n}\n')
+    low = json.loads(run("cost", str(tmp_path), "--var", "reuse=30", "--format", "json").output)["queues"][0]
+    assert (low["reuse_period_seconds"], low["kms_requests_per_month"]) == (60, 129_600)
+    assert "30 seconds is outside the 60 to 86,400 seconds SQS accepts" in low["reuse_period_note"]
+    high = json.loads(run("cost", str(tmp_path), "--var", "reuse=100000", "--format", "json").output)["queues"][0]
+    assert high["reuse_period_seconds"] == 86_400
+    assert (low["producers_from"], low["consumers_from"]) == ("assumed", "assumed")
+    rows = list(csv.DictReader(io.StringIO(run("cost", str(tmp_path), "--var", "reuse=30", "--format", "csv").output)))
+    assert rows[0]["reuse_period_known"] == "yes"
+    scan = json.loads(run("scan", str(tmp_path), "--var", "reuse=30", "--format", "json").output)
+    message = [f["message"] for f in scan["findings"] if f["rule_id"] == "SQG501"][0]
+    assert "var.reuse (30 seconds is outside the 60 to 86,400 seconds SQS accepts" in message
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "No queues found." in run("cost", str(empty)).output
+
+
+def test_review_cases_of_the_inventory_command(tmp_path, twelve_reports):
+    report = str(twelve_reports[0])
+    result = run("inventory", report)
+    assert result.exit_code == 2 and "is an inventory report: combine reports with --merge" in result.output
+    result = run("inventory", "--merge", report, "--label", "x")
+    assert result.exit_code == 2 and "a merge takes each repository's label from its report" in result.output
+    scan_report = tmp_path / "scan.json"
+    scan_report.write_text(run("scan", MIXED, "--format", "json").output)
+    result = run("inventory", "--merge", str(scan_report))
+    assert result.exit_code == 2 and "is a scan report (sqsguard scan --format json), not an inventory" in result.output
+
+
+def test_columns_sets_the_table_width(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = run("inventory", MIXED).output
+    assert "SQS-owned (default) when IsProd is false" in wide
+    assert max(len(line) for line in wide.splitlines()[:12]) > 120
+    monkeypatch.setenv("COLUMNS", "100")
+    assert max(len(line) for line in run("inventory", MIXED).output.splitlines()[:12]) <= 100

@@ -30,6 +30,8 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
     from . import inventory
 
     if merge_files:
+        if label:
+            raise click.UsageError("--label names the repository a scan is of; a merge takes each repository's label from its report")
         documents = []
         for path in (*merge_files, *paths):  # --merge a.json b.json c.json: the rest are reports too
             try:
@@ -45,6 +47,9 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
         write_output(_render_inventory(fmt, doc, output), output)
         sys.exit(EXIT_CLEAN)
     scan_paths = list(paths) or ["."]
+    for path in scan_paths:
+        if path.endswith(".json") and _is_inventory_report(path):
+            raise click.UsageError("%s is an inventory report: combine reports with --merge %s ..." % (path, path))
     if label is None:
         from .repository import remote_label
 
@@ -68,7 +73,13 @@ def _render_inventory(fmt: str, doc: dict, output: str | None) -> str:
 
 
 def _width() -> int | None:
-    """The terminal's width when the table goes to one; None (120 columns) in files and pipes."""
+    """`COLUMNS` when set, else the terminal's width when the table goes to one; None (120
+    columns) in files and pipes."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) >= 40:
+        return int(columns)
     if not sys.stdout.isatty():
         return None
     import shutil
@@ -107,3 +118,12 @@ def cost_command(paths, producers, consumers, month_days, fmt, output, config_fi
 
     write_output(cost_formats.render(fmt, report.cost, None if output else _width()), output)
     sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+
+
+def _is_inventory_report(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return b'"kind": "inventory"' in head or b'"kind":"inventory"' in head

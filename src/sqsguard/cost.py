@@ -55,6 +55,7 @@ class Reuse:
     text: str = ""  # the setting as written
     when: str = ""  # the conditions under which the shortest period holds
     unknown: str = ""  # why it cannot be read
+    note: str = ""  # a period outside what SQS accepts: what the bound used instead
 
 
 def reuse_period(queue: Queue) -> Reuse:
@@ -74,7 +75,11 @@ def reuse_period(queue: Queue) -> Reuse:
         return Reuse(MIN_REUSE, False, True, attr.text, unknown=unknown)
     if shortest is None:  # pragma: no cover - assignments yields at least one combination
         return Reuse(DEFAULT_REUSE, True, False)
-    return Reuse(shortest[0], True, True, attr.text, shortest[1])
+    seconds = min(max(shortest[0], MIN_REUSE), MAX_REUSE)
+    note = "" if seconds == shortest[0] else (
+        "%d seconds is outside the %d to %s seconds SQS accepts (the deployment fails); the bound uses %d"
+        % (shortest[0], MIN_REUSE, format(MAX_REUSE, ","), seconds))
+    return Reuse(seconds, True, True, attr.text, shortest[1], note=note)
 
 
 def _seconds(value: Any) -> int | None:
@@ -101,7 +106,7 @@ class Principals:
 
     producers: int
     consumers: int
-    producers_from: str  # "option" (a flag or the configuration) or "code"
+    producers_from: str  # "option" (a flag or the configuration), "code", or "assumed" (the code shows none: 1)
     consumers_from: str
     producer_names: tuple[str, ...] = ()
     consumer_names: tuple[str, ...] = ()
@@ -114,8 +119,8 @@ def principals(flow: Any, producers: int | None, consumers: int | None) -> Princ
     return Principals(
         producers if producers is not None else max(1, flow.number(flow.producers) if flow is not None else 0),
         consumers if consumers is not None else max(1, flow.number(flow.consumers) if flow is not None else 0),
-        "option" if producers is not None else "code",
-        "option" if consumers is not None else "code",
+        "option" if producers is not None else ("code" if shown_p else "assumed"),
+        "option" if consumers is not None else ("code" if shown_c else "assumed"),
         shown_p,
         shown_c,
     )
@@ -157,6 +162,7 @@ class Costs:
     seconds: int
     queues: list[QueueCost]
     keys: list[KeyCost]
+    queues_scanned: int = 0  # every queue of the scan, with a KMS key or not
 
     @property
     def requests(self) -> int:
@@ -199,6 +205,7 @@ def costs(model: Model, producers: int | None = None, consumers: int | None = No
     seconds = month_seconds(month_days)
     by_queue = flows(model) if by_queue is None else by_queue
     found: list[QueueCost] = []
+    # (queues of the scan without a KMS key have no KMS cost and are not listed)
     keys: dict[tuple, KeyCost] = {}
     in_scan = {(k.unit, k.address): k for k in model.keys}
     for queue in model.queues:
@@ -220,7 +227,7 @@ def costs(model: Model, producers: int | None = None, consumers: int | None = No
     for key in model.keys:
         if key.replica_of is not None and id(key.replica_of) in used and id(key) not in used:
             keys[("key", key.unit, key.address)] = KeyCost(key.address, "customer-managed", key, key.replica_of.address, fee=KEY_MONTHLY_FEE)
-    return Costs(month_days, seconds, found, list(keys.values()))
+    return Costs(month_days, seconds, found, list(keys.values()), len(model.queues))
 
 
 def to_document(found: Costs, version: str, covers=None) -> dict[str, Any]:
@@ -242,6 +249,7 @@ def to_document(found: Costs, version: str, covers=None) -> dict[str, Any]:
             "reuse_period_known": item.reuse.known,
             "reuse_period_unknown": item.reuse.unknown or None,
             "reuse_period_when": item.reuse.when,
+            "reuse_period_note": item.reuse.note or None,
             "producers": p.producers,
             "consumers": p.consumers,
             "producers_from": p.producers_from,
@@ -278,6 +286,7 @@ def to_document(found: Costs, version: str, covers=None) -> dict[str, Any]:
         "tool": {"name": "sqsguard", "version": version},
         "month_days": found.month_days,
         "month_seconds": found.seconds,
+        "queues_scanned": found.queues_scanned,
         "price_per_10000_requests_usd": PRICE_PER_10K_REQUESTS,
         "key_monthly_fee_usd": KEY_MONTHLY_FEE,
         "queues": queues,

@@ -159,9 +159,16 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
             elif name.endswith(DOCUMENT_SUFFIXES):
                 add("document", path, explicit=True)
             continue
-        for directory, subdirs, files in os.walk(path):
+        def unreadable(error: OSError) -> None:  # never a silent pass over what cannot be listed
+            problems.append(Problem(display_path(error.filename or path), "cannot read the directory: %s" % (error.strerror or error)))
+
+        for directory, subdirs, files in os.walk(path, onerror=unreadable):
             subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not excluded(os.path.join(directory, d)))
             files = [f for f in files if not excluded(os.path.join(directory, f))]
+            for name in files:
+                full = os.path.join(directory, name)
+                if name.endswith(TERRAFORM_SUFFIXES) and os.path.islink(full) and not os.path.exists(full):
+                    problems.append(Problem(display_path(full), "broken symbolic link (to %s)" % os.readlink(full)))
             if "manifest.json" in files and is_cloud_assembly_manifest(
                 os.path.join(directory, "manifest.json")
             ):

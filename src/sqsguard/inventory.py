@@ -306,6 +306,9 @@ def load(path: str) -> dict[str, Any]:
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         raise MergeError("%s%s: not JSON (%s)" % (path, ":%d" % line if line else "", getattr(exc, "msg", exc))) from None
+    if isinstance(doc, dict) and "findings" in doc and doc.get("kind") != "inventory":
+        raise MergeError("%s is a scan report (sqsguard scan --format json), not an inventory: write one with "
+                         "sqsguard inventory --format json" % path)
     problem = schema_problem(doc)
     if problem:
         raise MergeError("%s is not an sqsguard inventory report (sqsguard inventory --format json): %s" % (path, problem))

@@ -19,13 +19,20 @@ def render(fmt: str, doc: dict[str, Any], width: int | None = None) -> str:
     if fmt == "json":
         return json.dumps(doc, indent=2) + "\n"
     if fmt == "csv":
-        return csv_text(CSV_COLUMNS, ([q[c] for c in CSV_COLUMNS] for q in doc["queues"]))
+        return csv_text(CSV_COLUMNS, ([_cell(q[c]) for c in CSV_COLUMNS] for q in doc["queues"]))
     return text(doc, width)
+
+
+def _cell(value: Any) -> Any:
+    """CSV cells as the inventory's: yes/no for booleans."""
+    return ("yes" if value else "no") if isinstance(value, bool) else value
 
 
 def _reuse(q: dict[str, Any]) -> str:
     if not q["reuse_period_known"]:
         return "unknown (60 s used)"
+    if q.get("reuse_period_note"):
+        return "%d s (out of range)" % q["reuse_period_seconds"]
     when = " when %s" % q["reuse_period_when"] if q["reuse_period_when"] else ""
     return "%d s%s%s" % (q["reuse_period_seconds"], "" if q["reuse_period_set"] else " (default)", when)
 
@@ -46,8 +53,10 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
               usd(k["monthly_fee_usd"]), format(k["kms_requests_per_month"], ","), usd(k["monthly_cost_usd"])) for k in doc["keys"]),
             shrink=(0,), width=width,
         ))
-    else:
+    elif doc.get("queues_scanned"):
         out.append("No queue uses a KMS key: SQS-owned encryption has no KMS cost.")
+    else:
+        out.append("No queues found.")
     out.append(
         "Total: %s KMS requests a month (%s) and %s in key fees: %s a month, in a %g-day month (%s s)."
         % (format(t["kms_requests_per_month"], ","), usd(t["request_cost_usd"]), usd(t["key_fees_usd"]),

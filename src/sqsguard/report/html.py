@@ -455,7 +455,10 @@ def _queues(rows: list[dict], merged: bool) -> str:
         key = row.get("key")
         if key:
             shown = key.get("resource") or key.get("expression") or ""
-            cells.append(_td('<code title="%s">%s</code>' % (e(key.get("expression") or ""), breakable(shown)), shown))
+            cell = '<code title="%s">%s</code>' % (e(key.get("expression") or ""), breakable(shown))
+            if key.get("when"):
+                cell += '<br><small class="muted">when %s</small>' % e(key["when"])
+            cells.append(_td(cell, shown))
             text, css = rotation(key.get("rotation"))
         else:
             cells.append(_td('<span class="muted">—</span>', ""))
@@ -624,7 +627,7 @@ _CSS = """
 :root{color-scheme:light;--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--bg:#fff;--soft:#f6f8fa;--good:#1a7f37;--bad:#b91c1c;--warn:#9a6700;--link:#0550ae}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans",sans-serif}
-main{max-width:1240px;margin:0 auto;padding:24px 20px 48px}
+main{max-width:1680px;margin:0 auto;padding:24px 20px 48px}
 h1{font-size:26px;margin:0 0 4px}
 h2{font-size:19px;margin:32px 0 10px}
 .card h2{font-size:13px;margin:0 0 8px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
@@ -656,11 +659,12 @@ svg.bar-svg{width:100%;height:16px;display:block;border-radius:3px}
 .count{color:var(--muted);font-size:13px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13.5px}
-table.fixed{table-layout:fixed;min-width:980px}
-table.fixed td{overflow-wrap:anywhere}
+table.fixed{table-layout:auto;min-width:900px}
+table.fixed td{overflow-wrap:normal}
+.badge,.rule-id{white-space:nowrap}
 td code{font-size:12.5px}
 th,td{text-align:left;padding:6px 7px;border-bottom:1px solid var(--line);vertical-align:top}
-thead th{background:var(--soft);font-weight:600;font-size:13px;overflow-wrap:anywhere}
+thead th{background:var(--soft);font-weight:600;font-size:13px;white-space:nowrap}
 td.num,thead th[data-type=num]{text-align:right;font-variant-numeric:tabular-nums}
 tfoot th,tfoot td{border-top:2px solid var(--fg);border-bottom:0;text-align:right}
 tbody tr:hover{background:#f6f8fa}

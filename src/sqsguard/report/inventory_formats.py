@@ -71,9 +71,9 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
     out = []
     if merged:
         out.append(table(
-            ("REPOSITORY", "QUEUES", "COMPLIANT", "SHARE", "KMS $/MONTH"),
-            ((r["label"] or "-", r["queues"], r["compliant"], percent(r["compliant_share"]), usd(r["kms_monthly_cost_usd"]))
-             for r in doc["repositories"]),
+            ("REPOSITORY", "QUEUES", "COMPLIANT", "SHARE", "KMS $/MONTH", "UNREADABLE FILES"),
+            ((r["label"] or "-", r["queues"], r["compliant"], percent(r["compliant_share"]), usd(r["kms_monthly_cost_usd"]),
+              r["errors"] or "") for r in doc["repositories"]),
             shrink=(0,), width=width,
         ))
     if doc["queues"]:
@@ -85,7 +85,7 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
             key = q["key"]
             row = [
                 q["resource"], "%s:%d" % (q["file"], q["line"]), _encryption(q),
-                (key["resource"] or key["expression"]) if key else "-",
+                ((key["resource"] or key["expression"]) + (" when " + key["when"] if key.get("when") else "")) if key else "-",
                 _flag(key["rotation"]) if key and key["resource"] else "-",
                 "%d/%d" % (q["producing_principals"], q["consuming_principals"]), _status(q),
             ]
@@ -102,8 +102,18 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
     modes = ", ".join("%s %d" % (MODE_LABELS[m], n) for m, n in s["by_mode"].items() if n)
     if modes:
         out.append("Encryption: %s." % modes)
-    out.append("KMS: %d key%s, about %s a month (key fees and AWS's request bound; `sqsguard cost` has the detail)."
-               % (s["keys"], "" if s["keys"] == 1 else "s", usd(s["kms_monthly_cost_usd"])))
+    kinds: dict[str, int] = {}
+    for key in doc["keys"]:
+        kinds[key["kind"]] = kinds.get(key["kind"], 0) + 1
+    described = ", ".join("%d %s" % (kinds[k], label) for k, label in (
+        ("customer-managed", "customer-managed in the code"), ("aws-managed", "AWS-managed"),
+        ("unverifiable", "outside the scanned code")) if kinds.get(k))
+    out.append("KMS: about %s a month for the keys the queues use (%s): key fees and AWS's request bound%s."
+               % (usd(s["kms_monthly_cost_usd"]), described or "none",
+                  "" if merged else "; `sqsguard cost` has the detail"))
     if doc["errors"]:
-        out.append("%d file%s could not be read; queues in them are not listed." % (len(doc["errors"]), "" if len(doc["errors"]) == 1 else "s"))
+        count = len(doc["errors"])
+        where = sorted({e.get("repository") or "-" for e in doc["errors"]}) if merged else []
+        out.append("%d file%s could not be read%s; queues in %s are not listed." % (
+            count, "" if count == 1 else "s", " (in %s)" % ", ".join(where) if where else "", "it" if count == 1 else "them"))
     return "\n".join(out) + "\n"

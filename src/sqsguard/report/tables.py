@@ -18,7 +18,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], shrink: Sequenc
     cells = [list(headers)] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     total = sum(widths) + 2 * (len(widths) - 1)
-    floors = {i: max(len(headers[i]), 12) for i in shrink}
+    floors = {i: max(len(headers[i]), 8) for i in shrink}
     while total > width:
         # narrow the widest shrinkable column by one, so long columns give up space first
         candidates = [i for i in shrink if widths[i] > floors[i]]

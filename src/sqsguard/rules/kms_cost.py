@@ -15,11 +15,11 @@ from ..queue_users import flows
 from .base import Hit, rule, set_by
 
 
-def _counted(number: int, side: str, source: str, names: tuple[str, ...]) -> str:
+def _counted(number: int, side: str, source: str) -> str:
     noun = "%s %s principal%s" % (number, side, "" if number == 1 else "s")
     if source == "option":
         return noun + " (configured)"
-    if not names:
+    if source == "assumed":
         return noun + " (the code shows none; 1 assumed)"
     return noun + " (shown by the code)"
 
@@ -35,7 +35,10 @@ def kms_reuse_period_short(model: Model, options: Options) -> Iterator[Hit]:
         reuse, counted = item.reuse, item.principals
         default = cost.kms_requests(seconds, cost.DEFAULT_REUSE, counted.producers, counted.consumers)
         attr = queue.data_key_reuse
-        shown = attr.text if attr.text == str(reuse.seconds) else "%s (%d seconds)" % (attr.text, reuse.seconds)
+        if reuse.note:
+            shown = "%s (%s)" % (attr.text, reuse.note)
+        else:
+            shown = attr.text if attr.text == str(reuse.seconds) else "%s (%d seconds)" % (attr.text, reuse.seconds)
         yield Hit(
             queue,
             "Queue %s sets %s: %s%s%s, below the %d-second default: with %s and %s, AWS's bound is "
@@ -49,8 +52,8 @@ def kms_reuse_period_short(model: Model, options: Options) -> Iterator[Hit]:
                 set_by(attr),
                 " when %s" % reuse.when if reuse.when else "",
                 cost.DEFAULT_REUSE,
-                _counted(counted.producers, "producing", counted.producers_from, counted.producer_names),
-                _counted(counted.consumers, "consuming", counted.consumers_from, counted.consumer_names),
+                _counted(counted.producers, "producing", counted.producers_from),
+                _counted(counted.consumers, "consuming", counted.consumers_from),
                 format(item.requests, ","),
                 options.month_days,
                 item.cost,
