@@ -24,6 +24,22 @@ def test_wheel_contains_the_catalog(installed):
     assert "sqsguard/_checkov_plugin/sqsguard_checkov.py" in names
     assert "sqsguard/_checkov_plugin/catalog.jsondata" in names
     assert "sqsguard/_checkov_plugin/__init__.py" in names
+    import json
+
+    from sqsguard.catalog import compile_catalog
+
+    compiled = json.loads(zipfile.ZipFile(wheel).read("sqsguard/_catalog.json"))
+    assert compiled == json.loads(json.dumps(compile_catalog(ROOT / "rules")))  # built from rules/ as they are
+
+
+def test_the_installed_catalog_is_read_from_its_compiled_json(installed):
+    work, bindir = installed
+    code = ("import sys, sqsguard.catalog as c; entries = c.load_catalog(); "
+            "print(len(entries), 'yaml' in sys.modules, entries['SQG501'].slug, len(entries['SQG103'].sections))")
+    done = subprocess.run([str(bindir / "python"), "-c", code], cwd=work, capture_output=True, text=True, check=True)
+    from sqsguard.catalog import load_catalog
+
+    assert done.stdout.split() == [str(len(load_catalog())), "False", "kms-reuse-period-short", "3"]
 
 
 def test_installed_commands_work_outside_the_checkout(installed):

@@ -1,7 +1,9 @@
 """The rule catalog: one Markdown file per rule with YAML front matter, shipped in the wheel.
 
 In a source checkout it is the top-level `rules/` directory; in an installed wheel it is the
-package data `sqsguard/_catalog/` (see pyproject.toml).
+package data `sqsguard/_catalog/` (see pyproject.toml), and beside it `_catalog.json`, the same
+entries compiled at build time (hatch_build.py), so a scan reads one JSON file instead of
+parsing twenty-odd Markdown and YAML documents.
 """
 
 from __future__ import annotations
@@ -74,11 +76,29 @@ def split_sections(body: str, marker: str) -> dict[str, str]:
     return sections
 
 
+COMPILED = Path(__file__).with_name("_catalog.json")
+
+
+def compile_catalog(directory: Path) -> list[dict]:
+    """The catalog as plain data: each entry's file name, front matter and body, by id."""
+    import yaml
+
+    out = []
+    for path in sorted(directory.iterdir()):
+        if _FILE.match(path.name):
+            meta_text, body = split_front_matter(path.read_text(encoding="utf-8"))
+            out.append({"file": path.name, "meta": yaml.safe_load(meta_text) or {}, "body": body})
+    return sorted(out, key=lambda e: str(e["meta"].get("id", "")))
+
+
 def load_entry(path: Path) -> RuleDoc:
     import yaml
 
     meta_text, body = split_front_matter(path.read_text(encoding="utf-8"))
-    meta = yaml.safe_load(meta_text) or {}
+    return _entry(yaml.safe_load(meta_text) or {}, body, path)
+
+
+def _entry(meta: dict, body: str, path: Path) -> RuleDoc:
     return RuleDoc(
         id=meta.get("id", ""),
         slug=meta.get("slug", ""),
@@ -103,7 +123,13 @@ def load_catalog() -> dict[str, RuleDoc]:
     global _cache
     if _cache is None:
         directory = catalog_dir()
-        entries = [load_entry(p) for p in sorted(directory.iterdir()) if _FILE.match(p.name)]
+        if COMPILED.is_file() and directory.name == "_catalog":  # an installed wheel
+            import json
+
+            compiled = json.loads(COMPILED.read_text(encoding="utf-8"))
+            entries = [_entry(e["meta"], e["body"], directory / e["file"]) for e in compiled]
+        else:
+            entries = [load_entry(p) for p in sorted(directory.iterdir()) if _FILE.match(p.name)]
         _cache = {entry.id: entry for entry in sorted(entries, key=lambda e: e.id)}
     return _cache
 
