@@ -246,6 +246,7 @@ def options_from(settings):
         producers=(settings["cost"] or {}).get("producers"),
         consumers=(settings["cost"] or {}).get("consumers"),
         month_days=(settings["cost"] or {}).get("month_days", 30),
+        max_file_mb=settings["max_file_mb"],
     )
 
 

@@ -16,6 +16,7 @@ class Options:
     producers: int | None = None
     consumers: int | None = None
     month_days: float = 30
+    max_file_mb: float = 50  # larger files are not read, and said (config `max_file_mb`)
     parameters: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()

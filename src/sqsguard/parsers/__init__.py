@@ -15,7 +15,8 @@ from ..model import Model
 from ..options import Options
 from .documents import ParseError
 
-MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+def limit_bytes(options: Options) -> int:
+    return int(options.max_file_mb * 1024 * 1024)
 
 
 @dataclass
@@ -58,13 +59,16 @@ def jobs_for(targets: list[Target]) -> list[tuple[str, list[Target]]]:
 
 
 def _parse_document(target: Target, options: Options) -> ParseOutcome:
+    limit = limit_bytes(options)
     try:
         with open(target.path, "rb") as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "cannot read: %s" % exc.strerror)])
-    if len(data) > MAX_DOCUMENT_BYTES or not worth_reading(data):
+    if not worth_reading(data):
         return ParseOutcome()
+    if len(data) > limit:  # it names SQS or KMS: never a silent pass
+        return ParseOutcome(errors=[ScanError(target.display, None, "larger than the %g MB limit, not read (max_file_mb in the configuration raises it)" % options.max_file_mb)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

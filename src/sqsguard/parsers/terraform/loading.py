@@ -120,15 +120,16 @@ class Loader:
             return self.files[path]
         display = display_path(path)
         parsed = None
+        limit = min(MAX_FILE_BYTES, int(getattr(self.options, "max_file_mb", 50) * 1024 * 1024))
         try:
             with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+                data = handle.read(limit + 1)
         except OSError as exc:
             self.errors.append(ScanError(display, None, "cannot read: %s" % exc.strerror))
             self.files[path] = None
             return None
-        if len(data) > MAX_FILE_BYTES:
-            self.errors.append(ScanError(display, None, "larger than %d MB, not read" % (MAX_FILE_BYTES >> 20)))
+        if len(data) > limit:
+            self.errors.append(ScanError(display, None, "larger than the %g MB limit for Terraform files, not read" % (limit / 1048576)))
         else:
             try:
                 text = data.decode("utf-8-sig")
