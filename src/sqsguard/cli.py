@@ -50,6 +50,7 @@ def scan_inputs(function):
         click.option("--own-account", "own_accounts", multiple=True, metavar="ID", help="An AWS account id your keys live in (not foreign)."),
         click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust."),
         click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs)."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress line on the terminal (it is never shown in CI or pipes)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -72,8 +73,11 @@ def given_inputs(parameters, variables, var_files, own_accounts, trusted_account
     return given
 
 
-def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, write_baseline=None, views=(), label=None):
+def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, write_baseline=None, views=(), label=None,
+             quiet: bool = False):
     """The scan with the effective configuration; exits 2 when it cannot run at all."""
+    from .progress import progress_for
+
     from .baseline import BaselineError
     from .engine import Filters, ScanAbort
     from .engine import scan as scan_with
@@ -86,11 +90,16 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
         baseline=settings["baseline"],
         write_baseline=write_baseline,
     )
+    progress = progress_for(quiet)
     try:
-        report = scan_with(scan_paths, options_from(settings), select, ignores, jobs, filters, views=views, label=label)
+        report = scan_with(scan_paths, options_from(settings), select, ignores, jobs, filters, views=views, label=label,
+                           progress=progress)
     except (BaselineError, ScanAbort) as exc:
         click.echo("error: %s" % exc, err=True)
         sys.exit(EXIT_ERROR)
+    finally:
+        if progress is not None:
+            progress.close()
     return report, filters
 
 
@@ -151,6 +160,7 @@ def scan(
     own_accounts: tuple[str, ...],
     trusted_accounts: tuple[str, ...],
     jobs: int | None,
+    quiet: bool,
     show_suppressed: bool,
     sarif_category: str | None,
     sarif_omit_suppressed: bool,
@@ -184,7 +194,7 @@ def scan(
     from .repository import remote_label
 
     report, filters = run_scan(scan_paths, settings, selectors, ignores, jobs, write_baseline, views,
-                               label=remote_label if views else None)
+                               label=remote_label if views else None, quiet=quiet)
     if write_baseline:
         click.echo("wrote %d finding%s to the baseline %s" % (report.baseline.entries, "" if report.baseline.entries == 1 else "s", write_baseline), err=True)
     fail_on = settings["fail_on"] or "low"

@@ -127,15 +127,48 @@ def rules_run(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> set[str
     return {r for r in done if selected(catalog[r], select, ignore)}
 
 
-def parse_all(targets: list[Target], options: Options, jobs: int | None) -> list[ParseOutcome]:
+def job_size(job: tuple[str, list[Target]]) -> int:
+    """Bytes a parsing job reads, roughly: its documents, or its Terraform directories' .tf files."""
+    kind, targets = job
+    total = 0
+    for target in targets:
+        try:
+            if kind == "terraform":
+                with os.scandir(target.path) as entries:
+                    total += sum(e.stat().st_size for e in entries if e.name.endswith(".tf") and e.is_file())
+            elif os.path.isfile(target.path):
+                total += os.path.getsize(target.path)
+            else:
+                total += 64 * 1024  # a cloud assembly: its templates are read through its manifest
+        except OSError:
+            pass
+    return total
+
+
+def parse_all(targets: list[Target], options: Options, jobs: int | None, progress=None) -> list[ParseOutcome]:
+    """Every job's outcome, in the jobs' order (the report does not depend on --jobs). With
+    several processes the largest jobs go first, one at a time, so no process is left with a
+    tail of big ones. `progress(done, total, display)` after each job."""
     work = jobs_for(targets)
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    report = progress or (lambda done, total, display: None)
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        outcomes: list = [None] * len(work)
+        order = sorted(range(len(work)), key=lambda i: -job_size(work[i]))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(parse_job, work, [options] * len(work), chunksize=4))
-    return [parse_job(job, options) for job in work]
+            futures = {pool.submit(parse_job, work[i], options): i for i in order}
+            for done, future in enumerate(as_completed(futures), 1):
+                index = futures[future]
+                outcomes[index] = future.result()
+                report(done, len(work), work[index][1][0].display)
+        return outcomes
+    outcomes = []
+    for index, job in enumerate(work):
+        outcomes.append(parse_job(job, options))
+        report(index + 1, len(work), job[1][0].display)
+    return outcomes
 
 
 class ScanAbort(Exception):
@@ -163,6 +196,7 @@ def scan(
     filters: Filters | None = None,
     views: Iterable[str] = (),
     label=None,
+    progress=None,
 ) -> Report:
     """discover -> parse -> link -> rules -> filter. Raises BaselineError for an unusable
     --baseline file (before any work). `views`: "inventory" and/or "cost", the plain-data views
@@ -188,7 +222,7 @@ def scan(
     repo = RepoPaths(paths)
     report.errors.extend(ScanError(p.path, None, p.message) for p in problems)
     model = Model()
-    for outcome in parse_all(targets, options, jobs):
+    for outcome in parse_all(targets, options, jobs, progress):
         model.extend(outcome.model)
         report.errors.extend(outcome.errors)
         report.files_scanned += outcome.files_scanned
