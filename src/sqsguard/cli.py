@@ -475,6 +475,25 @@ def cfn_lint_rules_path() -> None:
     click.echo(str(folder))
 
 
+def run() -> None:
+    """The `sqsguard` command: `main`, then a quick exit. Once the report is written and flushed
+    there is nothing left to clean up (files are closed, worker processes joined), so the
+    interpreter's teardown (freeing every object of the scan) is skipped with os._exit."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            click.echo(exc.code, err=True)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe (| head): nothing more can be said
+        code = code or EXIT_ERROR
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover - python -m sqsguard.cli: the package's module has every command
     from sqsguard.cli import main as registered
 
