@@ -361,7 +361,9 @@ def test_merge_in_every_format(twelve_reports, tmp_path):
 
 
 def test_merge_refuses_what_it_cannot_trust(twelve_reports, tmp_path):
-    twice = run("inventory", "--merge", str(twelve_reports[0]), str(twelve_reports[0]))
+    copy = tmp_path / "copy.json"
+    copy.write_text(twelve_reports[0].read_text())
+    twice = run("inventory", "--merge", str(twelve_reports[0]), str(copy))
     assert twice.exit_code == 2 and "both inventories of acme/service-00" in twice.output
     scan_report = tmp_path / "scan.json"
     scan_report.write_text(run("scan", MIXED, "--format", "json").output)
@@ -533,3 +535,79 @@ def test_columns_sets_the_table_width(monkeypatch):
     assert max(len(line) for line in wide.splitlines()[:12]) > 120
     monkeypatch.setenv("COLUMNS", "100")
     assert max(len(line) for line in run("inventory", MIXED).output.splitlines()[:12]) <= 100
+
+
+def test_same_named_queues_in_two_repositories_keep_their_own_findings(tmp_path):
+    """Both repositories have a root module "." and a queue aws_sqs_queue.q: the findings of one
+    must not make the other non-compliant."""
+    repos = {"bad": 'kms_master_key_id = "alias/aws/sqs"', "good": "kms_master_key_id = aws_kms_key.k.arn"}
+    for name, setting in repos.items():
+        repo = tmp_path / name
+        repo.mkdir()
+        _git_repo(repo, "git@github.com:acme/%s.git" % name)
+        (repo / "main.tf").write_text('data "aws_caller_identity" "current" {}\n%s\nresource "aws_sqs_queue" "q" {\n  %s\n}\n' % (KEY, setting))
+    alone = inventory_json(str(tmp_path / "good"))["queues"][0]
+    both = {r["repository"]: r for r in inventory_json(str(tmp_path / "bad"), str(tmp_path / "good"))["queues"]}
+    assert alone["compliant"] is True
+    assert (both["acme/good"]["compliant"], both["acme/good"]["rules"]) == (True, [])
+    assert (both["acme/bad"]["compliant"], both["acme/bad"]["rules"]) == (False, ["SQG103"])
+
+
+def test_a_repository_without_queues_keeps_its_label(tmp_path):
+    _git_repo(tmp_path, "ssh://git@host/acme/keysonly.git")
+    (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {}\n')
+    doc = inventory_json(str(tmp_path))
+    assert doc["label"] == "acme/keysonly" and [r["label"] for r in doc["repositories"]] == ["acme/keysonly"]
+
+
+def test_a_file_named_alone_costs_only_its_queues():
+    path = MIXED + "/terraform/modules/queue/main.tf"
+    inventory = inventory_json(path)
+    cost_doc = json.loads(run("cost", path, "--format", "json").output)
+    assert inventory["summary"]["kms_monthly_cost_usd"] == cost_doc["totals"]["monthly_cost_usd"]
+    assert [k["kms_requests_per_month"] for k in inventory["keys"]] == [k["kms_requests_per_month"] for k in cost_doc["keys"]]
+
+
+def test_the_same_report_twice_is_said_as_such(twelve_reports):
+    result = run("inventory", "--merge", str(twelve_reports[1]), str(twelve_reports[1]))
+    assert result.exit_code == 2 and "%s is given twice" % twelve_reports[1] in result.output
+
+
+def test_readme_roll_up_pipelines_are_valid_yaml_and_shell():
+    import shutil
+
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Across an organisation", 1)[1].split("\n## ", 1)[0]
+    blocks, current = [], None
+    for line in section.splitlines():
+        if current is None and line.startswith("```yaml"):
+            current = []
+        elif current is not None and line.startswith("```"):
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    assert len(blocks) == 4
+
+    def scripts(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("run", "script"):
+                    yield from (item if isinstance(item, list) else [item])
+                else:
+                    yield from scripts(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from scripts(item)
+
+    found = 0
+    for block in blocks:
+        for script in scripts(yaml.safe_load(block)):
+            found += 1
+            if shutil.which("bash"):
+                done = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+                assert done.returncode == 0, (script, done.stderr)
+            assert "sqsguard inventory" not in script or "/sqsguard/bin/sqsguard" in script  # installed, not assumed on PATH
+    assert found >= 8

@@ -270,8 +270,8 @@ def scan(
         from . import inventory
 
         covers = focus.covers if focus is not None else None
-        report.inventory = inventory.build(model, report.findings, repo.relative, options, label, __version__,
-                                           report.files_scanned, report.errors, covers)
+        report.inventory = inventory.build(model, report.findings, repo, options, label, __version__,
+                                           report.files_scanned, report.errors, covers, paths[0] if paths else None)
     if "cost" in views:
         from . import cost
 

@@ -11,6 +11,7 @@ shared across tenants (SQG303) and cost (SQG501) are reported, but do not decide
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 from . import cost
@@ -66,25 +67,28 @@ def accepted(finding: Finding) -> bool:
 def build(
     model: Model,
     findings: list[Finding],
-    relative,
+    repo,
     options: Any,
     label=None,
     version: str = "",
     files_scanned: int = 0,
     errors: Iterable[Any] = (),
     covers=None,
+    fallback_path: str | None = None,
 ) -> dict[str, Any]:
-    """`relative`: a scan unit as the findings' `anchor` has it (RepoPaths.relative); `label`:
-    the repository's name, or a function giving the repository of a file (a scan of several
-    repositories); `covers`: (file, unit) -> bool, the files named alone when a scan was given
-    files."""
+    """`repo`: the scan's RepoPaths (a finding's scan unit is its repository and its `anchor`);
+    `label`: the repository's name, or a function giving the repository of a file (a scan of
+    several repositories); `covers`: (file, unit) -> bool, the files named alone when a scan was
+    given files."""
+    relative = repo.relative
     label_of = label if callable(label) else (lambda _file: label)
-    on: dict[tuple[str, str], list[Finding]] = {}
+    on: dict[tuple[str, str, str], list[Finding]] = {}
     for finding in findings:
-        on.setdefault((finding.anchor, finding.resource), []).append(finding)
+        # two repositories of one scan both have a root module ".": their repository tells them apart
+        on.setdefault((repo.root_of(finding.file), finding.anchor, finding.resource), []).append(finding)
 
-    def found(unit: str, address: str) -> list[Finding]:
-        return on.get((relative(unit), address), [])
+    def found(unit: str, address: str, file: str) -> list[Finding]:
+        return on.get((repo.root_of(file), relative(unit), address), [])
 
     keys = {(k.unit, k.address): k for k in model.keys}
     users = flows(model)
@@ -97,11 +101,12 @@ def build(
         item = by_queue.get(id(queue))
         used = item.choice if item is not None else None  # the branch whose KMS key the queue uses
         key = keys.get((used.key_unit, used.key_address)) if used is not None and used.key_address else None
-        on_queue = found(queue.unit, queue.address)
+        on_queue = found(queue.unit, queue.address, queue.location.file)
         if key is not None:
-            on_queue = on_queue + found(key.unit, key.address)
-            if key.policy_attachment is not None:
-                on_queue = on_queue + found(key.policy_attachment.unit, key.policy_attachment.address)
+            on_queue = on_queue + found(key.unit, key.address, key.location.file)
+            attachment = key.policy_attachment
+            if attachment is not None:
+                on_queue = on_queue + found(attachment.unit, attachment.address, attachment.location.file)
         judged = [f for f in on_queue if decides_compliance(f.rule_id)]
         rules = sorted({f.rule_id for f in judged if not accepted(f)})
         taken = sorted({f.rule_id for f in judged if accepted(f)} - set(rules))
@@ -111,12 +116,16 @@ def build(
     shown = {(r["file"], r["resource"]) for r in rows}
     kept = [entry for entry in costs.keys
             if entry.replica_of is not None or any((q.queue.location.file, q.queue.address) in shown for q in entry.queues)]
+    if covers is not None:  # files named alone: a key's requests are those of the queues listed
+        kept = [replace(entry, queues=[q for q in entry.queues if (q.queue.location.file, q.queue.address) in shown]) for entry in kept]
     key_rows = [_key_row(entry, label_of(entry.key.location.file if entry.key is not None else entry.queues[0].queue.location.file), options)
                 for entry in kept]
     exact = sum((entry.fee or 0.0) + entry.cost for entry in kept)  # rounded once, as `cost` does
     error_rows = [{"file": e.file, "line": e.line, "message": e.message, "repository": label_of(e.file)} for e in errors]
     labels = sorted({r["repository"] for r in rows} | {k["repository"] for k in key_rows} | {e["repository"] for e in error_rows},
                     key=lambda x: x or "")
+    if not labels and callable(label):  # no queue, key or error: the repository of what was scanned
+        labels = [label(fallback_path)] if fallback_path else []
     single = labels[0] if len(labels) == 1 else (label if not callable(label) else None)
     doc = {
         "version": 1,
@@ -221,7 +230,7 @@ def summarise(rows: list[dict], key_rows: list[dict], files_scanned: int, reposi
         "non_compliant": len(rows) - compliant,
         "compliant_share": round(compliant / len(rows), 4) if rows else None,
         "by_mode": by_mode,
-        "keys": len(key_rows),
+        "keys": sum(1 for k in key_rows if k["kind"] == "customer-managed"),
         "files_scanned": files_scanned,
         "repositories": repositories,
         "kms_monthly_cost_usd": round(kms_cost if kms_cost is not None else sum(k["monthly_cost_usd"] for k in key_rows), 4),
@@ -251,6 +260,8 @@ def merge(documents: list[tuple[str, dict[str, Any]]], version: str) -> dict[str
         fallback = _stem(path)
         for part in parts:
             label = part["label"] or fallback
+            if label in seen and seen[label] == path:
+                raise MergeError("%s is given twice" % path)
             if label in seen:
                 raise MergeError("%s and %s are both inventories of %s; give each repository's job its own --label" % (seen[label], path, label))
             seen[label] = path

@@ -23,6 +23,16 @@ def render(fmt: str, doc: dict[str, Any], width: int | None = None) -> str:
     return text(doc, width)
 
 
+def _where(key: dict[str, Any]) -> str:
+    """Where a key is: its file and line, or, outside the code, (the queue that names it)."""
+    if key.get("file"):
+        return "%s:%d" % (key["file"], key["line"] or 1)
+    queues = key.get("queues") or []
+    if not queues:
+        return "-"
+    return "(%s%s)" % (queues[0], " +%d" % (len(queues) - 1) if len(queues) > 1 else "")
+
+
 def _cell(value: Any) -> Any:
     """CSV cells as the inventory's: yes/no for booleans."""
     return ("yes" if value else "no") if isinstance(value, bool) else value
@@ -48,10 +58,10 @@ def text(doc: dict[str, Any], width: int | None = None) -> str:
             shrink=(2, 0, 1), width=width, tails=(1,),
         ))
         out.append(table(
-            ("KEY", "KIND", "QUEUES", "FEE/MONTH", "REQUESTS/MONTH", "TOTAL/MONTH"),
-            ((k["resource"] + (" (replica of %s)" % k["replica_of"] if k["replica_of"] else ""), k["kind"], len(k["queues"]),
+            ("KEY", "WHERE", "KIND", "QUEUES", "FEE/MONTH", "REQUESTS/MONTH", "TOTAL/MONTH"),
+            ((k["resource"] + (" (replica of %s)" % k["replica_of"] if k["replica_of"] else ""), _where(k), k["kind"], len(k["queues"]),
               usd(k["monthly_fee_usd"]), format(k["kms_requests_per_month"], ","), usd(k["monthly_cost_usd"])) for k in doc["keys"]),
-            shrink=(0,), width=width,
+            shrink=(1, 0), width=width, tails=(1,),
         ))
     elif doc.get("queues_scanned"):
         out.append("No queue uses a KMS key: SQS-owned encryption has no KMS cost.")

@@ -481,7 +481,7 @@ def _queues(rows: list[dict], merged: bool) -> str:
 def _keys(rows: list[dict], summary: dict, merged: bool) -> str:
     out = ['<section id="keys"><h2>Keys and their monthly KMS cost</h2>']
     if not rows:
-        out.append('<p class="muted" id="no-keys">No KMS keys.</p></section>')
+        out.append('<p class="muted" id="no-keys">No queue is encrypted with a KMS key.</p></section>')
         return "".join(out)
     heads = [_th("Repository")] if merged else []
     heads += [
