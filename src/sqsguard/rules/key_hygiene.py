@@ -88,12 +88,23 @@ def key_missing_ownership_tags(model: Model, options: Options) -> Iterator[Hit]:
             )
 
 
+def key_uses(model: Model) -> dict[tuple[str, str], list[tuple[Queue, object]]]:
+    """(queue, choice) for every branch of a deploy-time choice in which a key of the scan
+    encrypts a queue, by key: one pass over the queues."""
+    found: dict[tuple[str, str], list[tuple[Queue, object]]] = {}
+    for queue in model.queues:
+        for choice in queue.choices:
+            if choice.key_address:
+                found.setdefault((choice.key_unit, choice.key_address), []).append((queue, choice))
+    return found
+
+
 def queues_by_key(model: Model) -> dict[tuple[str, str], list[Queue]]:
     """The queues each key in the scan encrypts (in any branch of a deploy-time choice)."""
     found: dict[tuple[str, str], list[Queue]] = {}
-    for queue in model.queues:
-        for identity in dict.fromkeys((c.key_unit, c.key_address) for c in queue.choices if c.key_address):
-            found.setdefault(identity, []).append(queue)
+    for key, uses in key_uses(model).items():
+        seen = {id(queue): queue for queue, _ in uses}  # each queue once, in order
+        found[key] = list(seen.values())
     return found
 
 
@@ -150,13 +161,9 @@ def _unusable(key: Key, given: dict) -> tuple[str, Any] | None:
 def key_unusable_for_sqs(model: Model, options: Options) -> Iterator[Hit]:
     """Only on branches where a queue uses the key: a key that is asymmetric exactly when no
     queue uses it is not a problem."""
+    by_key = key_uses(model)  # keys x queues was 39 s of 195 at 10,000 files
     for key in model.keys:
-        uses = [
-            (queue, choice)
-            for queue in model.queues
-            for choice in queue.choices
-            if (choice.key_unit, choice.key_address) == (key.unit, key.address)
-        ]
+        uses = by_key.get((key.unit, key.address), [])
         if not uses:
             continue  # a signing or HMAC key no queue uses is not an SQS problem
         users = ", ".join(sorted({q.address for q, _ in uses}))
