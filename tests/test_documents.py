@@ -83,3 +83,32 @@ def test_json_the_yaml_reader_cannot_read_falls_back_to_located_keys():
     doc = load_json(text)
     assert doc["Resources"]["Q"]["Properties"]["X"] == "\U0001F600"
     assert doc["Resources"].span("Q")[0] == 3
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly_with_its_line():
+    import time
+
+    import pytest
+
+    from sqsguard.parsers.documents import ParseError, load_yaml
+
+    lines = ["AWSTemplateFormatVersion: '2010-09-09'", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append("a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10)))  # 10^9 nodes once expanded
+    lines.append("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: *a8")
+    start = time.perf_counter()
+    with pytest.raises(ParseError, match="YAML aliases expand it to more than 500,000 nodes") as caught:
+        load_yaml("\n".join(lines) + "\n")
+    assert caught.value.line == 1
+    assert time.perf_counter() - start < 5  # bounded: the nodes are counted, never expanded
+
+
+def test_recursive_and_ordinary_aliases():
+    import pytest
+
+    from sqsguard.parsers.documents import ParseError, load_yaml
+
+    with pytest.raises(ParseError):
+        load_yaml("a: &a [1, *a]\n")
+    data = load_yaml("common: &tags [{Key: owner, Value: team}]\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: *tags\n")
+    assert data["Resources"]["Q"]["Properties"]["Tags"] == [{"Key": "owner", "Value": "team"}]

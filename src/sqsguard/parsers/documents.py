@@ -133,12 +133,58 @@ def _loader() -> type:
     return Loader
 
 
+# Aliases let a few lines of YAML stand for billions of nodes ("billion laughs"); every reader
+# after the loader walks the expanded tree, so a document that expands past this is refused.
+# A CloudFormation template (at most 1 MB) has far fewer.
+MAX_EXPANDED_NODES = 500_000
+
+
+def _expanded_nodes(root: Any, limit: int) -> int:
+    """How many nodes the document has once its aliases are expanded (stops counting past
+    `limit`); shared nodes are counted once per use, each computed once."""
+    import yaml as _yaml
+
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        if isinstance(node, _yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, _yaml.MappingNode) else list(node.value)
+        if done:
+            active.discard(key)
+            sizes[key] = min(limit + 1, 1 + sum(sizes.get(id(c), limit + 1) for c in children))
+            continue
+        if key in active:  # a recursive alias: its expansion has no end
+            return limit + 1
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text (one document). Raises ParseError with the line of the problem."""
     import yaml
 
     try:
-        return yaml.load(text, Loader=_loader())
+        loader = _loader()(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            expanded = _expanded_nodes(node, MAX_EXPANDED_NODES)
+            if expanded > MAX_EXPANDED_NODES:
+                raise ParseError("YAML aliases expand it to more than %s nodes (an alias bomb?); not read"
+                                 % format(MAX_EXPANDED_NODES, ","), node.start_mark.line + 1)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = min(mark.line + 1, max(len(text.splitlines()), 1)) if mark is not None else None
