@@ -1,0 +1,77 @@
+"""Fuzzing the readers with hypothesis: whatever the text, a reader either reads it or raises
+its own error (ParseError, HclError) with a line inside the text; the scan of a folder of such
+files ends with a report, never a traceback."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sqsguard.parsers.documents import ParseError, load_yaml, parse_json
+from sqsguard.parsers.terraform.hcl import HclError, parse_text
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text made of the characters these formats are built from, so that many examples get past the
+# first byte: brackets, quotes, interpolation, intrinsic tags, anchors, comments, newlines.
+PIECES = st.sampled_from([
+    "{", "}", "[", "]", "(", ")", '"', "'", ":", ",", "=", "\n", "  ", "${", "%{", "!Ref ", "!Sub ",
+    "&a ", "*a", "#", "//", "/*", "*/", "<<EOT\n", "EOT\n", "resource", '"aws_sqs_queue"', '"q"',
+    "Resources", "AWS::SQS::Queue", "Type", "kms_master_key_id", "alias/aws/sqs", "\\", "\t", "-", "?",
+])
+NOISE = st.text(alphabet=string.printable, max_size=20)
+TEXT = st.lists(st.one_of(PIECES, NOISE), max_size=60).map("".join)
+
+
+def _line_ok(line, text: str) -> bool:
+    return line is None or 1 <= line <= max(len(text.splitlines()), text.count("\n") + 1, 1)  # \r and \x85 end lines too
+
+
+@FUZZ
+@given(TEXT)
+def test_yaml_reader_reads_or_says_where(text):
+    try:
+        load_yaml(text)
+    except ParseError as exc:
+        assert exc.message and _line_ok(exc.line, text)
+
+
+@FUZZ
+@given(TEXT)
+def test_json_reader_reads_or_says_where(text):
+    try:
+        parse_json(text)
+    except ParseError as exc:
+        assert exc.message and _line_ok(exc.line, text)
+
+
+@FUZZ
+@given(TEXT)
+def test_hcl_reader_reads_or_says_where(text):
+    try:
+        parse_text(text, "/fuzz/main.tf", "main.tf")
+    except HclError as exc:
+        assert exc.message and _line_ok(exc.line, text)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["main.tf", "t.yaml", "t.json", "vars.tfvars"]), st.one_of(TEXT, st.binary(max_size=200))),
+                min_size=1, max_size=4))
+def test_a_scan_of_fuzzed_files_always_ends_with_a_report(tmp_path_factory, files):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "good.yaml").write_text("Resources:\n  Kept:\n    Type: AWS::SQS::Queue\n")
+    for index, (name, content) in enumerate(files):
+        path = folder / ("%d-%s" % (index, name))
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    report = scan([str(folder)], Options(), jobs=1)
+    assert "Kept" in {f.resource for f in report.findings}  # the readable file is still judged
+    for error in report.errors:
+        assert error.message and "internal error" not in error.message, error
