@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,30 +30,21 @@ def _line_ok(line, text: str) -> bool:
     return line is None or 1 <= line <= max(len(text.splitlines()), text.count("\n") + 1, 1)  # \r and \x85 end lines too
 
 
+READERS = {
+    "yaml": (load_yaml, ParseError),
+    "json": (parse_json, ParseError),
+    "hcl": (lambda text: parse_text(text, "/fuzz/main.tf", "main.tf"), HclError),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
 @FUZZ
-@given(TEXT)
-def test_yaml_reader_reads_or_says_where(text):
+@given(text=TEXT)
+def test_a_reader_reads_or_says_where(reader, text):
+    read, error = READERS[reader]
     try:
-        load_yaml(text)
-    except ParseError as exc:
-        assert exc.message and _line_ok(exc.line, text)
-
-
-@FUZZ
-@given(TEXT)
-def test_json_reader_reads_or_says_where(text):
-    try:
-        parse_json(text)
-    except ParseError as exc:
-        assert exc.message and _line_ok(exc.line, text)
-
-
-@FUZZ
-@given(TEXT)
-def test_hcl_reader_reads_or_says_where(text):
-    try:
-        parse_text(text, "/fuzz/main.tf", "main.tf")
-    except HclError as exc:
+        read(text)
+    except error as exc:
         assert exc.message and _line_ok(exc.line, text)
 
 
