@@ -160,28 +160,57 @@ def lookup(id_or_slug: str) -> RuleDoc | None:
     return None
 
 
+def labelled_blocks(text: str) -> list[tuple[str, str, str]]:
+    """(label, fence language, code) of each fenced code block, in order; the label is the
+    `Before:` / `After:` line above the block, as written, or ""."""
+    found: list[tuple[str, str, str]] = []
+    label = ""
+    fence_lang = None
+    code: list[str] = []
+    for line in text.splitlines():
+        if fence_lang is None and line.strip().rstrip(":").lower() in ("before", "after"):
+            label = line.strip().rstrip(":").strip()
+        elif line.startswith("```") and fence_lang is None:
+            fence_lang = line[3:].strip()
+            code = []
+        elif line.startswith("```") and fence_lang is not None:
+            found.append((label, fence_lang, "\n".join(code) + "\n"))
+            fence_lang = None
+            label = ""
+        elif fence_lang is not None:
+            code.append(line)
+    return found
+
+
+def prose(text: str) -> list[str]:
+    """The paragraphs of Markdown text, each on one line, without its code blocks, its
+    `Before:` / `After:` labels and its `### ` headings."""
+    paragraphs: list[str] = []
+    lines: list[str] = []
+    in_fence = False
+    for line in text.splitlines() + [""]:
+        if line.startswith("```"):
+            in_fence = not in_fence
+            line = ""
+        stripped = line.strip()
+        if in_fence or not stripped or line.startswith("### ") or stripped.rstrip(":").lower() in ("before", "after"):
+            if lines:
+                paragraphs.append(" ".join(lines))
+                lines = []
+            continue
+        lines.append(stripped)
+    return paragraphs
+
+
 def fix_examples(entry: RuleDoc) -> dict[str, dict[str, tuple[str, str]]]:
     """{format section: {"before"|"after": (fence language, code)}} from the How to fix section."""
     fix = entry.sections.get("How to fix", "")
     result: dict[str, dict[str, tuple[str, str]]] = {}
     for name, section in split_sections(fix, "### ").items():
         blocks: dict[str, tuple[str, str]] = {}
-        label = None
-        fence_lang = None
-        code: list[str] = []
-        for line in section.splitlines():
-            if fence_lang is None and line.strip().rstrip(":").lower() in ("before", "after"):
-                label = line.strip().rstrip(":").lower()
-            elif line.startswith("```") and fence_lang is None:
-                fence_lang = line[3:].strip()
-                code = []
-            elif line.startswith("```") and fence_lang is not None:
-                if label and label not in blocks:
-                    blocks[label] = (fence_lang, "\n".join(code) + "\n")
-                fence_lang = None
-                label = None
-            elif fence_lang is not None:
-                code.append(line)
+        for label, lang, code in labelled_blocks(section):
+            if label and label.lower() not in blocks:
+                blocks[label.lower()] = (lang, code)
         result[name] = blocks
     return result
 

@@ -124,51 +124,34 @@ def fix_for(rule_id: str, fmt: str = "") -> dict[str, Any] | None:
 
 
 def parse_fix(markdown: str, section: str | None = None) -> dict[str, Any]:
-    """The How to fix Markdown as paragraphs and labelled code blocks, per `### ` section."""
-    intro: list[str] = []
-    orphans: list[dict[str, Any]] = []  # code before any section
-    sections: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    paragraph: list[str] = []
-    fence: str | None = None
-    code: list[str] = []
-    label = ""
+    """The How to fix Markdown as paragraphs and labelled code blocks, per `### ` section (the
+    catalog's own reading of it)."""
+    from ..catalog import labelled_blocks, prose, split_sections
 
-    def flush() -> None:
-        if paragraph:
-            text = " ".join(line.strip() for line in paragraph)
-            (current["text"] if current is not None else intro).append(text)
-            paragraph.clear()
-
-    for line in markdown.splitlines():
-        if fence is not None:
-            if line.startswith("```"):
-                block = {"label": label, "lang": fence, "code": "\n".join(code) + "\n"}
-                (current["blocks"] if current is not None else orphans).append(block)
-                fence, label = None, ""
-            else:
-                code.append(line)
-            continue
-        stripped = line.strip()
-        if line.startswith("```"):
-            flush()
-            fence, code = line[3:].strip(), []
-        elif line.startswith("### "):
-            flush()
-            current = {"name": line[4:].strip(), "text": [], "blocks": []}
-            sections.append(current)
-        elif stripped.endswith(":") and stripped[:-1].strip().lower() in ("before", "after"):
-            flush()
-            label = stripped[:-1].strip()
-        elif not stripped:
-            flush()
-        else:
-            paragraph.append(line)
-    flush()
+    head = _before_sections(markdown)
+    sections = [
+        {"name": name, "text": prose(body),
+         "blocks": [{"label": label, "lang": lang, "code": code} for label, lang, code in labelled_blocks(body)]}
+        for name, body in split_sections(markdown, "### ").items()
+    ]
+    orphans = labelled_blocks(head)  # code before any section
     if orphans:
-        sections.insert(0, {"name": "", "text": [], "blocks": orphans})
+        sections.insert(0, {"name": "", "text": [], "blocks": [{"label": l, "lang": g, "code": c} for l, g, c in orphans]})
     chosen = [s for s in sections if s["name"] == section] if section else []
-    return {"text": intro, "sections": chosen or sections}
+    return {"text": prose(head), "sections": chosen or sections}
+
+
+def _before_sections(markdown: str) -> str:
+    """The text before the first `### ` heading outside a code block."""
+    kept: list[str] = []
+    in_fence = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            in_fence = not in_fence
+        if not in_fence and line.startswith("### "):
+            break
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def _rule_title(rule_id: str) -> str:
