@@ -116,6 +116,7 @@ def read_identity_policies(role: IamRole) -> None:
 
 def link(model: Model, options: Any = None) -> Model:
     """Resolve references; with `options`, also read every key policy for the run's accounts."""
+    model.derived.clear()  # views of an earlier linking are stale
     refs = References(model)
     for attachment in model.key_policies:
         target = attachment.key.value if attachment.key else None

@@ -586,6 +586,9 @@ class Model:
     queue_policies: list[QueuePolicy] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
+    # What is computed from the linked model and read by several rules and views (who uses
+    # each queue: queue_users), kept once per scan; link.py empties it.
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def resources(self) -> Iterator[Resource]:
         """Every model object a finding can attach to, in a stable order."""

@@ -32,7 +32,10 @@ class User:
 def users(model: Model, action: str) -> list[User]:
     """Every principal of the code that uses a queue by `action` (SEND or RECEIVE): consumers
     and pipes (a pipe sends to its target), and roles whose IAM policy allows the action on a
-    queue it names."""
+    queue it names. Computed once per linked model."""
+    cached = model.derived.get(("users", action))
+    if cached is not None:
+        return cached
     found = []
     for consumer in model.consumers:
         if consumer.queue is None or consumer.sends != (action == SEND):
@@ -53,6 +56,7 @@ def users(model: Model, action: str) -> list[User]:
             if queue is not None:
                 how = "%s %s (allowed %s by its IAM policy)" % ("user" if role.user else "role", role.address, action)
                 found.append(User(queue, how, role, role, ("role", role.unit, role.address)))
+    model.derived[("users", action)] = found
     return found
 
 
@@ -71,7 +75,10 @@ class Flow:
 
 
 def flows(model: Model) -> dict[int, Flow]:
-    """By `id(queue)`: the queue's producers (delivering services, senders) and consumers."""
+    """By `id(queue)`: the queue's producers (delivering services, senders) and consumers.
+    Computed once per linked model."""
+    if "flows" in model.derived:
+        return model.derived["flows"]
     found: dict[int, Flow] = {}
 
     def flow(queue: Queue) -> Flow:
@@ -90,4 +97,5 @@ def flows(model: Model) -> dict[int, Flow]:
     for side, action in (("producers", SEND), ("consumers", RECEIVE)):
         for user in users(model, action):
             add(user.queue, side, user.principal, user.how, user.role.instances if user.role is not None else user.where.instances)
+    model.derived["flows"] = found
     return found
