@@ -164,22 +164,6 @@ class Costs:
     keys: list[KeyCost]
     queues_scanned: int = 0  # every queue of the scan, with a KMS key or not
 
-    @property
-    def requests(self) -> int:
-        return sum(q.requests for q in self.queues)
-
-    @property
-    def request_cost(self) -> float:
-        return request_cost(self.requests)
-
-    @property
-    def fees(self) -> float:
-        return sum(k.fee or 0.0 for k in self.keys)
-
-    @property
-    def unknown_fees(self) -> int:
-        return sum(1 for k in self.keys if k.fee is None)
-
 
 def kms_choice(queue: Queue) -> EncryptionChoice | None:
     """The branch whose KMS key the queue is costed with: the one it is judged by when that

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..findings import SEVERITIES, SEVERITY_RANK, Report
 from .jsonreport import finding_to_dict
-from .presentation import percent, usd
+from .presentation import percent, plural, usd
 
 MODES = ("none", "sqs-owned", "aws-managed", "customer-key", "unverifiable")
 MODE_LABELS = {mode: mode for mode in MODES}  # the names the queue table and the JSON use
@@ -175,10 +175,6 @@ def inline(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # formatting
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    return "%d %s" % (count, noun if count == 1 else (nouns or noun + "s"))
 
 
 def share_text(summary: dict) -> tuple[str, str]:

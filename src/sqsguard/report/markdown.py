@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..findings import SEVERITIES, SEVERITY_RANK, Finding, Report
-from .presentation import one_line, region, rule_label, shown_path, worst_first
+from .presentation import one_line, plural, region, rule_label, shown_path, worst_first
 
 MAX_ROWS = 50
 # Backslash-escaped so that text from the scanned code renders as text: no emphasis, links,
@@ -199,7 +199,3 @@ def code(text: str) -> str:
 
 def more(total: int, shown: int) -> str:
     return "\n\n_… and %d more._" % (total - shown) if total > shown else ""
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    return "%d %s" % (count, noun if count == 1 else (nouns or noun + "s"))

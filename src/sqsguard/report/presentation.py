@@ -106,3 +106,8 @@ def usd(value: float | None) -> str:
     if 0 < value < 0.005:
         return "<$0.01"
     return "${:,.2f}".format(value)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """"1 queue", "3 queues", "2 repositories" (with `nouns`)."""
+    return "%d %s" % (count, noun if count == 1 else (nouns or noun + "s"))
