@@ -1,12 +1,19 @@
+import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import venv
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Every sqsguard the suite runs (in-process and in subprocesses) shares one result cache of its
+# own, never the user's: most fixtures are scanned many times, so the warm path is exercised
+# throughout, and a report that differed with the cache would fail the tests that check it.
+os.environ["SQSGUARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="sqsguard-test-cache-")
 
 
 def pytest_addoption(parser):

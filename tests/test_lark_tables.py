@@ -24,7 +24,7 @@ if {forbid_build}:
         raise AssertionError("the tables were built again")
     lark.Lark.open = refuse
 from sqsguard.cli import main
-sys.argv = ["sqsguard", "scan", {path!r}, "--format", "json"]
+sys.argv = ["sqsguard", "scan", {path!r}, "--format", "json", "--no-cache"]  # parse: the tables are used
 main()
 """
 

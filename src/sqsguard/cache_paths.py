@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -30,6 +29,8 @@ def user_cache_dir() -> Path:
 def write_atomically(path: Path, data: bytes) -> bool:
     """Write `data` to `path` so that a reader sees the old file or the whole new one, never a
     part (parallel pre-commit runs write the same entries). False when it cannot be written."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".%s." % path.name)

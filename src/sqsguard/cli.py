@@ -51,15 +51,21 @@ def scan_inputs(function):
         click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust."),
         click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs)."),
         click.option("--quiet", "-q", is_flag=True, help="No progress line on the terminal (it is never shown in CI or pipes)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), help="Result cache directory (default: the user cache directory)."),
+        click.option("--no-cache", is_flag=True, help="Parse everything again; read and write no result cache."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-def given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts) -> dict:
+def given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir=None, no_cache=False) -> dict:
     """The configuration values the shared input options gave (only those given)."""
     given: dict = {}
+    if cache_dir:
+        given["cache_dir"] = cache_dir
+    if no_cache:
+        given["cache"] = False
     if own_accounts:
         given["own_accounts"] = _split_ids(own_accounts)
     if trusted_accounts:
@@ -93,7 +99,7 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
     progress = progress_for(quiet)
     try:
         report = scan_with(scan_paths, options_from(settings), select, ignores, jobs, filters, views=views, label=label,
-                           progress=progress)
+                           progress=progress, cache=result_cache(settings))
     except (BaselineError, ScanAbort) as exc:
         click.echo("error: %s" % exc, err=True)
         sys.exit(EXIT_ERROR)
@@ -161,6 +167,8 @@ def scan(
     trusted_accounts: tuple[str, ...],
     jobs: int | None,
     quiet: bool,
+    cache_dir: str | None,
+    no_cache: bool,
     show_suppressed: bool,
     sarif_category: str | None,
     sarif_omit_suppressed: bool,
@@ -181,7 +189,7 @@ def scan(
         given["fail_on"] = fail_on
     if baseline:
         given["baseline"] = baseline
-    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts))
+    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache))
     formats = formats or ("text",)
     if len(outputs) > len(formats) or len(formats) - len(outputs) > 1:
         raise click.UsageError("give one --output per --format (one format may go to stdout)")
@@ -239,6 +247,16 @@ def _config_ignores(settings) -> list:
         for problem in exc.problems:
             click.echo("error: %s" % problem, err=True)
         sys.exit(EXIT_ERROR)
+
+
+def result_cache(settings):
+    """The result cache the configuration asks for, or None (`cache: false`, `--no-cache`)."""
+    if not settings["cache"]:
+        return None
+    from .cache_paths import user_cache_dir
+    from .result_cache import ResultCache
+
+    return ResultCache(settings["cache_dir"] or user_cache_dir(), settings["cache_max_mb"])
 
 
 def options_from(settings):

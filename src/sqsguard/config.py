@@ -24,7 +24,7 @@ from .repository import repository_root
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 FILE_NAMES = (".sqsguard.yaml", ".sqsguard.yml", "pyproject.toml")
 # Keys holding paths, relative to the configuration file.
-PATH_KEYS = ("var_files", "baseline")
+PATH_KEYS = ("var_files", "baseline", "cache_dir")
 # Keys holding rule selectors, checked against the catalog.
 SELECTOR_KEYS = ("select", "ignore", "per_path_ignore", "severity")
 

@@ -13,7 +13,7 @@ from .findings import Checked, Finding, Report, ScanError
 from .link import link
 from .model import OWN_ACCOUNT, PARTITION, REGION, Format, Location, Model, Resource
 from .options import Options
-from .parsers import ParseOutcome, jobs_for, parse_job
+from .parsers import ParseOutcome, jobs_for, parse_job, parse_recorded
 from .repository import RepoPaths
 
 # Below this many targets, a process pool costs more than it saves.
@@ -145,29 +145,55 @@ def job_size(job: tuple[str, list[Target]]) -> int:
     return total
 
 
-def parse_all(targets: list[Target], options: Options, jobs: int | None, progress=None) -> list[ParseOutcome]:
-    """Every job's outcome, in the jobs' order (the report does not depend on --jobs). With
-    several processes the largest jobs go first, one at a time, so no process is left with a
-    tail of big ones. `progress(done, total, display)` after each job."""
+def parse_all(targets: list[Target], options: Options, jobs: int | None, progress=None, cache=None) -> list[ParseOutcome]:
+    """Every job's outcome, in the jobs' order (the report does not depend on --jobs or the
+    cache). With a `cache` (result_cache.ResultCache), jobs whose entry still holds are not
+    parsed, and the others' outcomes are stored. The jobs left to parse go to a process pool
+    only when there are enough of them; the largest go first, one at a time, so no process is
+    left with a tail of big ones. `progress(done, total, display)` after each job."""
     work = jobs_for(targets)
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     report = progress or (lambda done, total, display: None)
-    if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
+    outcomes: list = [None] * len(work)
+    keys: dict[int, str] = {}
+    pending = []
+    done = 0
+    for index, job in enumerate(work):
+        if cache is not None:
+            from .result_cache import job_key
+
+            keys[index] = job_key(job, options)
+            found = cache.load(keys[index])
+            if found is not None:
+                outcomes[index] = found
+                done += 1
+                report(done, len(work), job[1][0].display)
+                continue
+        pending.append(index)
+    parse = parse_recorded if cache is not None else parse_job
+
+    def finish(index: int, result) -> None:
+        nonlocal done
+        if cache is not None:
+            result, reads = result
+            cache.store(keys[index], result, reads)
+        outcomes[index] = result
+        done += 1
+        report(done, len(work), work[index][1][0].display)
+
+    if workers > 1 and len(pending) >= PARALLEL_THRESHOLD:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        outcomes: list = [None] * len(work)
-        order = sorted(range(len(work)), key=lambda i: -job_size(work[i]))
+        order = sorted(pending, key=lambda i: -job_size(work[i]))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(parse_job, work[i], options): i for i in order}
-            for done, future in enumerate(as_completed(futures), 1):
-                index = futures[future]
-                outcomes[index] = future.result()
-                report(done, len(work), work[index][1][0].display)
-        return outcomes
-    outcomes = []
-    for index, job in enumerate(work):
-        outcomes.append(parse_job(job, options))
-        report(index + 1, len(work), job[1][0].display)
+            futures = {pool.submit(parse, work[i], options): i for i in order}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+    else:
+        for index in pending:
+            finish(index, parse(work[index], options))
+    if cache is not None and cache.stats.written:
+        cache.prune()
     return outcomes
 
 
@@ -197,6 +223,7 @@ def scan(
     views: Iterable[str] = (),
     label=None,
     progress=None,
+    cache=None,
 ) -> Report:
     """discover -> parse -> link -> rules -> filter. Raises BaselineError for an unusable
     --baseline file (before any work). `views`: "inventory" and/or "cost", the plain-data views
@@ -222,7 +249,7 @@ def scan(
     repo = RepoPaths(paths)
     report.errors.extend(ScanError(p.path, None, p.message) for p in problems)
     model = Model()
-    for outcome in parse_all(targets, options, jobs, progress):
+    for outcome in parse_all(targets, options, jobs, progress, cache):
         model.extend(outcome.model)
         report.errors.extend(outcome.errors)
         report.files_scanned += outcome.files_scanned

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import inputs
 from ..discover import Target, worth_reading
 from ..findings import ScanError
 from ..model import Model
@@ -48,6 +49,13 @@ def parse_job(job: tuple[str, list[Target]], options: Options) -> ParseOutcome:
     raise ValueError("unknown target kind %r" % kind)
 
 
+def parse_recorded(job: tuple[str, list[Target]], options: Options) -> tuple[ParseOutcome, list]:
+    """The job's outcome and every read it made (for the result cache)."""
+    with inputs.recording() as reads:
+        outcome = parse_job(job, options)
+    return outcome, reads
+
+
 def jobs_for(targets: list[Target]) -> list[tuple[str, list[Target]]]:
     jobs = [(t.kind, [t]) for t in targets if t.kind != "terraform"]
     terraform = [t for t in targets if t.kind == "terraform"]
@@ -61,8 +69,7 @@ def jobs_for(targets: list[Target]) -> list[tuple[str, list[Target]]]:
 def _parse_document(target: Target, options: Options) -> ParseOutcome:
     limit = limit_bytes(options)
     try:
-        with open(target.path, "rb") as handle:
-            data = handle.read(limit + 1)
+        data = inputs.read_bytes(target.path, limit)
     except OSError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "cannot read: %s" % exc.strerror)])
     if not worth_reading(data):

@@ -15,6 +15,7 @@ import os
 import re
 from typing import Any, Iterator
 
+from .. import inputs
 from ..discover import display_path
 from ..model import Format, Model
 from .cloudformation import build_model, clean_construct_path, is_template
@@ -59,8 +60,7 @@ class _Stack:
 
 def _read_json(path: str, errors: list[AssemblyError], positions: bool = False) -> Any:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = inputs.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(AssemblyError(display_path(path), "cannot read: %s" % exc))
         return None

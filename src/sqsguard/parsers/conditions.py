@@ -36,6 +36,7 @@ class ConditionSpace:
         self._literals: dict[str, set] = {}
         for name in self._raw:
             self._formula(name, frozenset())
+        self._resolve = None  # only reading the formulas needs it; a result cache entry cannot hold it
 
     # -- formulas: ("eq", a, b) with a, b ("param", P) | ("lit", text) | ("atom", key);
     #    ("not", f), ("and", fs), ("or", fs), ("cond", name), ("atom", key), ("const", bool)

@@ -39,6 +39,7 @@ import os
 import re
 from typing import Any
 
+from ... import inputs
 from ...discover import Target, display_path
 from ...findings import ScanError
 from ...model import Model
@@ -166,8 +167,7 @@ def _repository_root(directory: str) -> str:
 def _relevant(directory: str, loader: Any) -> bool:
     for path in loader.tf_files(directory):
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = inputs.read_bytes(path)
         except OSError:
             continue
         if _RELEVANT.search(data):
@@ -220,10 +220,10 @@ def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
     files = []
     for name in ("terraform.tfvars", "terraform.tfvars.json"):
         path = os.path.join(directory, name)
-        if os.path.isfile(path):
+        if inputs.isfile(path):
             files.append(path)
     try:
-        names = sorted(os.listdir(directory))
+        names = inputs.listdir(directory)
     except OSError:
         names = []
     files.extend(
@@ -234,7 +234,7 @@ def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
         values.take(read, getattr(read, "origins", {}).get)
     for path in getattr(options, "var_files", ()) or ():
         absolute = os.path.abspath(path)
-        if not os.path.isfile(absolute):
+        if not inputs.isfile(absolute):
             error = ScanError(path, None, "no such --var-file")
             if error not in loader.errors:
                 loader.errors.append(error)
@@ -253,8 +253,7 @@ def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
 
     if path.endswith(".json"):
         try:
-            with open(path, encoding="utf-8-sig") as handle:
-                data = json.load(handle)
+            data = json.loads(inputs.read_text(path, "utf-8-sig"))
         except (OSError, ValueError) as exc:
             error = ScanError(display_path(path), getattr(exc, "lineno", None), "invalid tfvars JSON: %s" % exc)
             if error not in loader.errors:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ... import inputs
 from ...discover import display_path
 from ...findings import ScanError
 from .expressions import EvalError
@@ -73,8 +74,7 @@ _VAR_ONLY = re.compile(r"^var\.([A-Za-z_][A-Za-z0-9_-]*)$")
 def _uses_queues_as_principal(paths: list[str]) -> bool:
     for path in paths:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES)
+            data = inputs.read_bytes(path, MAX_FILE_BYTES)
         except OSError:
             continue
         if any(token in data for token in DATA_FLOW_TOKENS):
@@ -95,10 +95,10 @@ class Loader:
 
     def tf_files(self, directory: str) -> list[str]:
         try:
-            names = sorted(os.listdir(directory))
+            names = inputs.listdir(directory)
         except OSError:
             return []
-        return [os.path.join(directory, n) for n in names if n.endswith(".tf") and os.path.isfile(os.path.join(directory, n))]
+        return [os.path.join(directory, n) for n in names if n.endswith(".tf") and inputs.isfile(os.path.join(directory, n))]
 
     def module(self, directory: str) -> Module | None:
         directory = os.path.normpath(directory)
@@ -122,8 +122,7 @@ class Loader:
         parsed = None
         limit = min(MAX_FILE_BYTES, int(getattr(self.options, "max_file_mb", 50) * 1024 * 1024))
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
+            data = inputs.read_bytes(path, limit)
         except OSError as exc:
             self.errors.append(ScanError(display, None, "cannot read: %s" % exc.strerror))
             self.files[path] = None

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from dataclasses import dataclass
 from typing import Any
 
+from ...inputs import isdir, read_bytes, read_text
+from ...inputs import kind as path_kind
 from ...discover import display_path
 from ...findings import ScanError
 from ...model import (
@@ -189,21 +190,18 @@ class Instance:
         ]
         for candidate in candidates:
             candidate = os.path.normpath(candidate)
-            if not os.path.exists(candidate):
+            found = path_kind(candidate)
+            if found is None:
                 continue
             if not self.loader.readable(candidate):
                 raise EvalError("%s is outside the scanned directories; sqsguard does not read it" % path)
-            try:
-                info = os.stat(candidate)
-            except OSError:
-                continue
-            if not stat.S_ISREG(info.st_mode):
+            if found != "file":
                 raise EvalError("%s is not a regular file" % path)
-            if info.st_size > MAX_READ_BYTES:
-                raise EvalError("%s is too large to read" % path)
             try:
-                with open(candidate, "rb") as handle:
-                    content = handle.read(MAX_READ_BYTES + 1).decode("utf-8-sig")
+                data = read_bytes(candidate, MAX_READ_BYTES)
+                if len(data) > MAX_READ_BYTES:
+                    raise EvalError("%s is too large to read" % path)
+                content = data.decode("utf-8-sig")
             except (OSError, UnicodeDecodeError) as exc:
                 raise EvalError("cannot read %s: %s" % (path, exc)) from None
             return content, candidate, display_path(candidate)
@@ -421,7 +419,7 @@ class Instance:
                 module = self.loader.module(directory)
                 if module is None:
                     # a broken local reference is an error of the code, not something to verify
-                    why = "does not exist" if not os.path.isdir(directory) else "holds no .tf files"
+                    why = "does not exist" if not isdir(directory) else "holds no .tf files"
                     error = ScanError(
                         block.seg.file, block.attributes["source"].line if "source" in block.attributes else block.line,
                         "module %s: the source directory %s %s" % (call, display_path(directory), why),
@@ -470,8 +468,7 @@ class Instance:
             self._installed = {}
             manifest = os.path.join(self.module.dir, ".terraform", "modules", "modules.json")
             try:
-                with open(manifest, encoding="utf-8") as handle:
-                    data = json.load(handle)
+                data = json.loads(read_text(manifest))
             except (OSError, ValueError):
                 data = None
             entries = data.get("Modules") if isinstance(data, dict) else None

@@ -1,0 +1,131 @@
+"""What a parse reads from disk. Parsers read files, list directories and test paths only
+through these functions; inside `recording()` each call is written down with what it found, so
+the result cache (`result_cache.py`) can later tell, by asking the same questions again,
+whether a stored result still holds for the files on disk now (`unchanged`).
+
+A recorded read is (kind, path, argument, answer):
+- ("read", path, limit, digest): the first `limit` + 1 bytes (all, when limit is None), by
+  their BLAKE2b digest; None when the file could not be read.
+- ("list", path, None, names): a directory's sorted entries; None when it cannot be listed.
+- ("kind", path, None, kind): "file", "dir", "other" or None (nothing there), symlinks followed.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+try:  # the C module itself: importing hashlib loads OpenSSL, which a warm scan does not need
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Python implementations
+    from hashlib import blake2b
+
+_log: list | None = None
+
+
+@contextmanager
+def recording() -> Iterator[list]:
+    """Every read made inside, in order (a fresh list; an enclosing recording sees them too)."""
+    global _log
+    outer = _log
+    _log = mine = []
+    try:
+        yield mine
+    finally:
+        _log = outer
+        if outer is not None:
+            outer.extend(mine)
+
+
+def _note(kind: str, path: str, argument, answer) -> None:
+    if _log is not None:
+        _log.append((kind, os.path.abspath(path), argument, answer))
+
+
+def _digest(data: bytes) -> bytes:
+    return blake2b(data, digest_size=16).digest()
+
+
+def _read(path: str, limit: int | None) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read() if limit is None else handle.read(limit + 1)
+
+
+def read_bytes(path: str, limit: int | None = None) -> bytes:
+    """The file's bytes; with `limit`, at most limit + 1 of them (so the caller can tell a
+    file over the limit). Raises OSError as `open` does."""
+    try:
+        data = _read(path, limit)
+    except OSError:
+        _note("read", path, limit, None)
+        raise
+    _note("read", path, limit, _digest(data))
+    return data
+
+
+def read_text(path: str, encoding: str = "utf-8") -> str:
+    """The whole file decoded. Raises OSError, or UnicodeDecodeError."""
+    return read_bytes(path).decode(encoding)
+
+
+def listdir(path: str) -> list[str]:
+    """A directory's entries, sorted. Raises OSError as `os.listdir` does."""
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        _note("list", path, None, None)
+        raise
+    _note("list", path, None, tuple(names))
+    return names
+
+
+def _kind(path: str) -> str | None:
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"
+
+
+def kind(path: str) -> str | None:
+    """"file", "dir", "other" (a device, a socket...) or None when nothing is there."""
+    found = _kind(path)
+    _note("kind", path, None, found)
+    return found
+
+
+def isfile(path: str) -> bool:
+    return kind(path) == "file"
+
+
+def isdir(path: str) -> bool:
+    return kind(path) == "dir"
+
+
+def exists(path: str) -> bool:
+    return kind(path) is not None
+
+
+def unchanged(reads: list) -> bool:
+    """True when asking every recorded question again gets the recorded answer."""
+    for what, path, argument, answer in reads:
+        if what == "read":
+            try:  # only a regular file: a hostile entry must not make this read a device
+                now = _digest(_read(path, argument)) if _kind(path) == "file" else None
+            except OSError:
+                now = None
+        elif what == "list":
+            try:
+                now = tuple(sorted(os.listdir(path)))
+            except OSError:
+                now = None
+        elif what == "kind":
+            now = _kind(path)
+        else:
+            return False
+        if now != answer:
+            return False
+    return True

@@ -1,0 +1,198 @@
+"""Parse results to plain values and back, for the result cache. Never pickle: a cache entry may
+come from CI storage or from another user, and reading one must not be able to run code.
+
+`encode(value)` gives a table of nodes and the root value. Each node is a tuple naming what it
+is; nodes refer to earlier nodes by index, written as a one-item list `[index]` (lists
+themselves are nodes, so a list inside a node is always a reference). Scalars (str, int,
+float, bool, None, bytes) are written as they are. An object of a class is written with its
+attributes, and only the classes named in ALLOWED are written or read: `encode` raises
+Uncacheable for any other, and `decode` raises BadEntry for any node it cannot trust (an
+unknown class, a reference forward, a bad attribute name), so a hostile entry is a miss.
+Objects that several others share stay one object; a value that contains itself is
+uncacheable. `decode` calls no constructor: objects are made with `__new__` of their builtin
+base and their attributes set directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCALARS = (str, int, float, bool, type(None), bytes)
+_SCALAR_TYPES = frozenset(SCALARS)
+
+_MODEL = (
+    "Location Unresolved Conditional ResourceRef Concat InstanceChoice Assignment Attr EncryptionChoice "
+    "IgnoreEntry Resource Queue Key KeyPolicyAttachment Alias UnreadModule Producer IamRole IamPolicy "
+    "PolicyAttachment Function Consumer QueuePolicy Model Format Encryption"
+).split()
+ALLOWED = frozenset(
+    ["sqsguard.model:" + name for name in _MODEL]
+    + [
+        "sqsguard.findings:ScanError",
+        "sqsguard.parsers:ParseOutcome",
+        "sqsguard.parsers.documents:Node",
+        "sqsguard.parsers.documents:NodeList",
+        "sqsguard.parsers.conditions:ConditionSpace",
+        "sqsguard.parsers.terraform.values:JsonDoc",
+    ]
+)
+
+
+class Uncacheable(Exception):
+    """The value holds something the cache does not write (a class outside ALLOWED, a cycle)."""
+
+
+class BadEntry(Exception):
+    """A table that is not one `encode` writes."""
+
+
+def _name(cls: type) -> str:
+    return "%s:%s" % (cls.__module__, cls.__qualname__)
+
+
+def encode(value: Any) -> tuple[list, Any]:
+    import enum
+
+    table: list = []
+    memo: dict[int, list] = {}
+    active: set[int] = set()
+    keep: list = []  # what is encoded stays alive, so no id is reused during the walk
+
+    def enc(v: Any) -> Any:
+        t = type(v)
+        if t in _SCALAR_TYPES:
+            return v
+        ref = memo.get(id(v))
+        if ref is not None:
+            return ref
+        if id(v) in active:
+            raise Uncacheable("a value that contains itself")
+        active.add(id(v))
+        if t is list:
+            node: tuple = ("list", [enc(x) for x in v])
+        elif t is tuple:
+            node = ("tuple", [enc(x) for x in v])
+        elif t is dict:
+            node = ("dict", [enc(k) for k in v], [enc(x) for x in v.values()])
+        elif t is set or t is frozenset:
+            node = (t.__name__, [enc(x) for x in v])
+        else:
+            name = _name(t)
+            if name not in ALLOWED:
+                raise Uncacheable("a %s" % name)
+            if isinstance(v, enum.Enum):
+                node = ("enum", name, v.value)
+            else:
+                if isinstance(v, str):
+                    base: Any = str.__str__(v)
+                elif isinstance(v, dict):
+                    base = ([enc(k) for k in v], [enc(x) for x in dict.values(v)])
+                elif isinstance(v, list):
+                    base = [enc(x) for x in v]
+                else:
+                    base = None
+                state = getattr(v, "__dict__", {})
+                node = ("obj", name, base, tuple(state), [enc(x) for x in state.values()])
+        active.discard(id(v))
+        keep.append(v)
+        ref = [len(table)]
+        table.append(node)
+        memo[id(v)] = ref
+        return ref
+
+    root = enc(value)
+    return table, root
+
+
+def _class(name: Any, cache: dict[str, type]) -> type:
+    found = cache.get(name)
+    if found is not None:
+        return found
+    if not isinstance(name, str) or name not in ALLOWED:
+        raise BadEntry("class %r is not one the cache writes" % (name,))
+    import importlib
+
+    module, _, qualname = name.partition(":")
+    found = getattr(importlib.import_module(module), qualname)
+    cache[name] = found
+    return found
+
+
+def decode(table: Any, root: Any) -> Any:
+    if type(table) is not list:
+        raise BadEntry("not a table")
+    built: list = []
+    classes: dict[str, type] = {}
+
+    def val(x: Any) -> Any:
+        t = type(x)
+        if t in _SCALAR_TYPES:
+            return x
+        if t is list and len(x) == 1 and type(x[0]) is int and 0 <= x[0] < len(built):
+            return built[x[0]]
+        raise BadEntry("a value that is neither data nor a reference back")
+
+    def items(x: Any) -> list:
+        if type(x) is not list:
+            raise BadEntry("items that are not a list")
+        return [val(i) for i in x]
+
+    try:
+        for node in table:
+            if type(node) is not tuple or not node:
+                raise BadEntry("a node that is not a tuple")
+            kind = node[0]
+            if kind == "list" and len(node) == 2:
+                made: Any = items(node[1])
+            elif kind == "tuple" and len(node) == 2:
+                made = tuple(items(node[1]))
+            elif kind == "dict" and len(node) == 3:
+                keys, values = items(node[1]), items(node[2])
+                if len(keys) != len(values):
+                    raise BadEntry("a dict with more keys than values")
+                made = dict(zip(keys, values))
+            elif kind == "set" and len(node) == 2:
+                made = set(items(node[1]))
+            elif kind == "frozenset" and len(node) == 2:
+                made = frozenset(items(node[1]))
+            elif kind == "enum" and len(node) == 3:
+                made = _class(node[1], classes)(node[2])
+            elif kind == "obj" and len(node) == 5:
+                made = _object(_class(node[1], classes), node[2], node[3], node[4], val, items)
+            else:
+                raise BadEntry("a node of unknown kind")
+            built.append(made)
+        return val(root)
+    except BadEntry:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+        raise BadEntry("%s: %s" % (type(exc).__name__, exc)) from None
+
+
+def _object(cls: type, base: Any, names: Any, values: Any, val, items) -> Any:
+    if issubclass(cls, str):
+        if type(base) is not str:
+            raise BadEntry("text expected")
+        made = str.__new__(cls, base)
+    elif issubclass(cls, dict):
+        if type(base) is not tuple or len(base) != 2:
+            raise BadEntry("a mapping expected")
+        keys, content = items(base[0]), items(base[1])
+        if len(keys) != len(content):
+            raise BadEntry("a mapping with more keys than values")
+        made = dict.__new__(cls)
+        dict.update(made, zip(keys, content))
+    elif issubclass(cls, list):
+        made = list.__new__(cls)
+        list.extend(made, items(base))
+    else:
+        if base is not None:
+            raise BadEntry("no base expected")
+        made = object.__new__(cls)
+    if type(names) is not tuple or type(values) is not list or len(names) != len(values):
+        raise BadEntry("attributes do not match their values")
+    for name, value in zip(names, values):
+        if type(name) is not str or not name.isidentifier() or name.startswith("__"):
+            raise BadEntry("a bad attribute name")
+        object.__setattr__(made, name, val(value))
+    return made

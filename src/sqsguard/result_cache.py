@@ -1,0 +1,264 @@
+"""The result cache: each parse job's outcome (a Terraform module group, a template, a plan, a
+cloud assembly) kept in the user cache directory and used again while nothing the job read has
+changed.
+
+- The key is a digest of what decides the outcome before any file is read: sqsguard's code (its
+  version, and the size and time of its modules and of python-hcl2's, lark's and PyYAML's), the
+  working directory (display paths are relative to it), the job's targets, the repositories they
+  are in, and the options.
+- The entry holds every read the parse made (`inputs.py`: file contents by digest, directory
+  listings, whether paths exist) and the outcome as plain data (`plain_data.py`), marshalled.
+  It is used when asking each recorded question again gets the recorded answer: a changed
+  `.tf`, tfvars file, `file()` target, called module or template, a file added to a module
+  directory, all make it a miss. A miss is parsed again and its entry rewritten.
+- Nothing in the directory is trusted (it may be restored from CI storage): an entry that is
+  truncated, of another format, for another key, or hostile is a miss; decoding calls no
+  constructor and knows only the model's classes. Entries are written atomically (parallel
+  pre-commit runs), and the directory is kept under its size limit by removing the entries
+  used longest ago.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+FORMAT = 1
+MAGIC = "sqsguard-result"
+DEFAULT_MAX_MB = 256
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
+_READ_KINDS = {"read", "list", "kind"}
+
+
+@dataclass
+class Stats:
+    hits: int = 0
+    misses: int = 0
+    written: int = 0
+    uncacheable: int = 0
+
+
+def _digest(data: bytes) -> str:
+    from .inputs import blake2b
+
+    return blake2b(data, digest_size=20).hexdigest()
+
+
+_fingerprint: str | None = None
+
+
+def code_fingerprint() -> str:
+    """sqsguard's version and its code as installed (an edited checkout is other code), with
+    the parsing libraries it relies on."""
+    global _fingerprint
+    if _fingerprint is None:
+        parts: list = [__version__, sys.version, FORMAT]
+        here = Path(__file__).parent
+        for directory, subdirs, files in os.walk(here):
+            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".json", ".lark")):
+                    parts.append(_stamp(os.path.join(directory, name), here))
+        import importlib.util
+
+        for library in ("hcl2", "lark", "yaml"):
+            try:
+                spec = importlib.util.find_spec(library)
+            except (ImportError, ValueError):
+                spec = None
+            origin = getattr(spec, "origin", None)
+            parts.append((library, _stamp(origin, None) if origin else None))
+        _fingerprint = _digest(marshal.dumps(tuple(parts)))
+    return _fingerprint
+
+
+def _stamp(path: str, base: Path | None) -> tuple:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (path, None, None)
+    return (os.path.relpath(path, base) if base else path, info.st_size, info.st_mtime_ns)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(v) for v in value)
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    return repr(value)
+
+
+def job_key(job: tuple[str, list], options: Any) -> str:
+    from .repository import repository_root
+
+    kind, targets = job
+    described = tuple((t.kind, t.path, t.display, t.explicit, repository_root(t.path)) for t in targets)
+    settings = tuple((f.name, _canonical(getattr(options, f.name))) for f in fields(options))
+    return _digest(marshal.dumps((MAGIC, code_fingerprint(), os.getcwd(), kind, described, settings)))
+
+
+class ResultCache:
+    def __init__(self, directory: str | Path, max_mb: float = DEFAULT_MAX_MB):
+        self.directory = Path(directory) / ("results-v%d" % FORMAT)
+        self.max_bytes = int(max_mb * 1024 * 1024)
+        self.stats = Stats()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key
+
+    def load(self, key: str):
+        """The stored outcome for this key, when every read it made still gives its answer."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_ENTRY_BYTES + 1)
+        except OSError:
+            self.stats.misses += 1
+            return None
+        outcome = _entry_outcome(data, key)
+        if outcome is None:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        try:
+            os.utime(path)  # used now: pruning removes the entries used longest ago
+        except OSError:
+            pass
+        return outcome
+
+    def store(self, key: str, outcome: Any, reads: list) -> None:
+        from .cache_paths import write_atomically
+        from .plain_data import Uncacheable, encode
+
+        try:
+            table, root = encode(outcome)
+            data = marshal.dumps((MAGIC, FORMAT, key, _unique(reads), table, root))
+        except (Uncacheable, RecursionError, ValueError):
+            self.stats.uncacheable += 1
+            return
+        if len(data) > MAX_ENTRY_BYTES:
+            self.stats.uncacheable += 1
+            return
+        if write_atomically(self._path(key), data):
+            self.stats.written += 1
+
+    def prune(self) -> None:
+        """Remove the entries used longest ago while the directory is above its limit (to 80%)."""
+        try:
+            with os.scandir(self.directory) as scan:
+                entries = []
+                for entry in scan:
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    entries.append((info.st_mtime_ns, info.st_size, entry.path))
+        except OSError:
+            return
+        total = sum(size for _, size, _ in entries)
+        if total <= self.max_bytes:
+            return
+        for _, size, path in sorted(entries):
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+            if total <= self.max_bytes * 0.8:
+                break
+
+
+def _unique(reads: list) -> list:
+    seen: set = set()
+    out = []
+    for read in reads:
+        if read not in seen:
+            seen.add(read)
+            out.append(read)
+    return out
+
+
+def _entry_outcome(data: bytes, key: str):
+    """The outcome in an entry's bytes, or None for anything that is not a sound entry for this
+    key whose reads all still hold."""
+    from . import inputs
+    from .plain_data import BadEntry, decode
+
+    if len(data) > MAX_ENTRY_BYTES:
+        return None
+    try:
+        entry = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if type(entry) is not tuple or len(entry) != 6 or entry[:3] != (MAGIC, FORMAT, key):
+        return None
+    reads, table, root = entry[3], entry[4], entry[5]
+    if type(reads) is not list or not all(_sound_read(r) for r in reads):
+        return None
+    if not inputs.unchanged(reads):
+        return None
+    try:
+        outcome = decode(table, root)
+    except (BadEntry, RecursionError):
+        return None
+    from .parsers import ParseOutcome
+
+    return outcome if type(outcome) is ParseOutcome and _sound(outcome) else None
+
+
+def _sound_read(read: Any) -> bool:
+    if type(read) is not tuple or len(read) != 4:
+        return False
+    what, path, argument, answer = read
+    if what not in _READ_KINDS or type(path) is not str:
+        return False
+    if what == "read":
+        return (argument is None or type(argument) is int) and (answer is None or type(answer) is bytes)
+    if what == "list":
+        return argument is None and (answer is None or (type(answer) is tuple and all(type(n) is str for n in answer)))
+    return argument is None and answer in (None, "file", "dir", "other")
+
+
+def _sound(outcome: Any) -> bool:
+    """The shape the rules rely on: the model's lists of its resources, errors, a count."""
+    from .findings import ScanError
+    from .model import Model, Resource
+
+    model = outcome.__dict__.get("model")
+    if type(model) is not Model or type(outcome.__dict__.get("files_scanned")) is not int:
+        return False
+    errors = outcome.__dict__.get("errors")
+    if type(errors) is not list or not all(type(e) is ScanError for e in errors):
+        return False
+    for f in fields(Model):
+        value = model.__dict__.get(f.name)
+        if f.name in ("unit_accounts", "derived"):
+            if type(value) is not dict:
+                return False
+        elif type(value) is not list or not all(isinstance(r, Resource) and _sound_resource(r) for r in value):
+            return False
+    return True
+
+
+def _sound_resource(resource: Any) -> bool:
+    from .model import Format, Location
+
+    state = resource.__dict__
+    if {f.name for f in fields(resource)} != set(state):
+        return False
+    where = state["location"]
+    return (
+        type(state["address"]) is str and type(state["unit"]) is str and type(state["format"]) is Format
+        and type(where) is Location and type(where.__dict__.get("file")) is str
+        and type(where.__dict__.get("line")) is int and type(where.__dict__.get("end_line")) is int
+    )
