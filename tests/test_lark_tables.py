@@ -68,6 +68,9 @@ def test_a_hostile_or_broken_entry_is_a_miss_and_is_rewritten(tmp_path):
         marshal.dumps(({"options": {}}, {})),
         marshal.dumps([1, 2, 3]),
         b"{" * 100_000,
+        b"[" * 100,  # a list of 1.5 billion items, as marshal reads it: minutes to load
+        b"[\xff\xff\xff\x7f" + b"N" * 10,
+        entry.read_bytes() + b"N",
     ]
     expected = reference()
     for blob in hostile:

@@ -5,7 +5,7 @@ whether a stored result still holds for the files on disk now (`unchanged`).
 
 A recorded read is (kind, path, argument, answer):
 - ("read", path, limit, digest): the first `limit` + 1 bytes (all, when limit is None), by
-  their BLAKE2b digest; None when the file could not be read.
+  their BLAKE2b digest in hex; None when the file could not be read.
 - ("list", path, None, names): a directory's sorted entries; None when it cannot be listed.
 - ("kind", path, None, kind): "file", "dir", "other" or None (nothing there), symlinks followed.
 """
@@ -43,8 +43,8 @@ def _note(kind: str, path: str, argument, answer) -> None:
         _log.append((kind, os.path.abspath(path), argument, answer))
 
 
-def _digest(data: bytes) -> bytes:
-    return blake2b(data, digest_size=16).digest()
+def _digest(data: bytes) -> str:
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def _read(path: str, limit: int | None) -> bytes:

@@ -1,10 +1,10 @@
 """Parse results to plain values and back, for the result cache. Never pickle: a cache entry may
 come from CI storage or from another user, and reading one must not be able to run code.
 
-`encode(value)` gives a table of nodes and the root value. Each node is a tuple naming what it
-is; nodes refer to earlier nodes by index, written as a one-item list `[index]` (lists
-themselves are nodes, so a list inside a node is always a reference). Scalars (str, int,
-float, bool, None, bytes) are written as they are. An object of a class is written with its
+`encode(value)` gives a table of nodes and the root value, all JSON data. Each node is an array
+whose first item names what it is; nodes refer to earlier nodes by index, written as a one-item
+array `[index]` (lists themselves are nodes, so an array inside a node is always a reference).
+Scalars (str, int, float, bool, None) are written as they are. An object of a class is written with its
 attributes, and only the classes named in ALLOWED are written or read: `encode` raises
 Uncacheable for any other, and `decode` raises BadEntry for any node it cannot trust (an
 unknown class, a reference forward, a bad attribute name), so a hostile entry is a miss.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCALARS = (str, int, float, bool, type(None), bytes)
+SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(SCALARS)
 
 _MODEL = (
@@ -51,6 +51,7 @@ def _name(cls: type) -> str:
 
 
 def encode(value: Any) -> tuple[list, Any]:
+    """(table, root): JSON data."""
     import enum
 
     table: list = []
@@ -69,30 +70,30 @@ def encode(value: Any) -> tuple[list, Any]:
             raise Uncacheable("a value that contains itself")
         active.add(id(v))
         if t is list:
-            node: tuple = ("list", [enc(x) for x in v])
+            node: list = ["list", [enc(x) for x in v]]
         elif t is tuple:
-            node = ("tuple", [enc(x) for x in v])
+            node = ["tuple", [enc(x) for x in v]]
         elif t is dict:
-            node = ("dict", [enc(k) for k in v], [enc(x) for x in v.values()])
+            node = ["dict", [enc(k) for k in v], [enc(x) for x in v.values()]]
         elif t is set or t is frozenset:
-            node = (t.__name__, [enc(x) for x in v])
+            node = [t.__name__, [enc(x) for x in v]]
         else:
             name = _name(t)
             if name not in ALLOWED:
                 raise Uncacheable("a %s" % name)
             if isinstance(v, enum.Enum):
-                node = ("enum", name, v.value)
+                node = ["enum", name, v.value]
             else:
                 if isinstance(v, str):
                     base: Any = str.__str__(v)
                 elif isinstance(v, dict):
-                    base = ([enc(k) for k in v], [enc(x) for x in dict.values(v)])
+                    base = [[enc(k) for k in v], [enc(x) for x in dict.values(v)]]
                 elif isinstance(v, list):
                     base = [enc(x) for x in v]
                 else:
                     base = None
                 state = getattr(v, "__dict__", {})
-                node = ("obj", name, base, tuple(state), [enc(x) for x in state.values()])
+                node = ["obj", name, base, list(state), [enc(x) for x in state.values()]]
         active.discard(id(v))
         keep.append(v)
         ref = [len(table)]
@@ -139,8 +140,8 @@ def decode(table: Any, root: Any) -> Any:
 
     try:
         for node in table:
-            if type(node) is not tuple or not node:
-                raise BadEntry("a node that is not a tuple")
+            if type(node) is not list or not node:
+                raise BadEntry("a node that is not an array")
             kind = node[0]
             if kind == "list" and len(node) == 2:
                 made: Any = items(node[1])
@@ -175,7 +176,7 @@ def _object(cls: type, base: Any, names: Any, values: Any, val, items) -> Any:
             raise BadEntry("text expected")
         made = str.__new__(cls, base)
     elif issubclass(cls, dict):
-        if type(base) is not tuple or len(base) != 2:
+        if type(base) is not list or len(base) != 2:
             raise BadEntry("a mapping expected")
         keys, content = items(base[0]), items(base[1])
         if len(keys) != len(content):
@@ -189,7 +190,7 @@ def _object(cls: type, base: Any, names: Any, values: Any, val, items) -> Any:
         if base is not None:
             raise BadEntry("no base expected")
         made = object.__new__(cls)
-    if type(names) is not tuple or type(values) is not list or len(names) != len(values):
+    if type(names) is not list or type(values) is not list or len(names) != len(values):
         raise BadEntry("attributes do not match their values")
     for name, value in zip(names, values):
         if type(name) is not str or not name.isidentifier() or name.startswith("__"):

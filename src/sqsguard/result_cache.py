@@ -7,7 +7,9 @@ changed.
   working directory (display paths are relative to it), the job's targets, the repositories they
   are in, and the options.
 - The entry holds every read the parse made (`inputs.py`: file contents by digest, directory
-  listings, whether paths exist) and the outcome as plain data (`plain_data.py`), marshalled.
+  listings, whether paths exist) and the outcome as plain data (`plain_data.py`), as JSON:
+  marshal would load faster, but crafted marshal data can make it allocate gigabytes from a few
+  bytes (a list's declared length is allocated before its items are read), and JSON cannot.
   It is used when asking each recorded question again gets the recorded answer: a changed
   `.tf`, tfvars file, `file()` target, called module or template, a file added to a module
   directory, all make it a miss. A miss is parsed again and its entry rewritten.
@@ -140,10 +142,13 @@ class ResultCache:
         from .cache_paths import write_atomically
         from .plain_data import Uncacheable, encode
 
+        import json
+
         try:
             table, root = encode(outcome)
-            data = marshal.dumps((MAGIC, FORMAT, key, _unique(reads), table, root))
-        except (Uncacheable, RecursionError, ValueError):
+            data = json.dumps([MAGIC, FORMAT, key, _unique(reads), table, root], ensure_ascii=False,
+                              separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (Uncacheable, RecursionError, ValueError, TypeError):
             self.stats.uncacheable += 1
             return
         if len(data) > MAX_ENTRY_BYTES:
@@ -194,17 +199,20 @@ def _entry_outcome(data: bytes, key: str):
     from . import inputs
     from .plain_data import BadEntry, decode
 
+    import json
+
     if len(data) > MAX_ENTRY_BYTES:
         return None
     try:
-        entry = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
+        entry = json.loads(data)
+    except (ValueError, RecursionError):
         return None
-    if type(entry) is not tuple or len(entry) != 6 or entry[:3] != (MAGIC, FORMAT, key):
+    if type(entry) is not list or len(entry) != 6 or entry[:3] != [MAGIC, FORMAT, key]:
         return None
     reads, table, root = entry[3], entry[4], entry[5]
     if type(reads) is not list or not all(_sound_read(r) for r in reads):
         return None
+    reads = [(w, p, a, tuple(answer) if w == "list" and answer is not None else answer) for w, p, a, answer in reads]
     if not inputs.unchanged(reads):
         return None
     try:
@@ -217,15 +225,15 @@ def _entry_outcome(data: bytes, key: str):
 
 
 def _sound_read(read: Any) -> bool:
-    if type(read) is not tuple or len(read) != 4:
+    if type(read) is not list or len(read) != 4:
         return False
     what, path, argument, answer = read
     if what not in _READ_KINDS or type(path) is not str:
         return False
     if what == "read":
-        return (argument is None or type(argument) is int) and (answer is None or type(answer) is bytes)
+        return (argument is None or type(argument) is int) and (answer is None or type(answer) is str)
     if what == "list":
-        return argument is None and (answer is None or (type(answer) is tuple and all(type(n) is str for n in answer)))
+        return argument is None and (answer is None or (type(answer) is list and all(type(n) is str for n in answer)))
     return argument is None and answer in (None, "file", "dir", "other")
 
 

@@ -3,9 +3,10 @@
 python-hcl2 caches lark's parse tables in `.lark_cache.bin` beside its own code. Where that
 directory cannot be written (pipx, system and container installs) lark rebuilds the tables on
 every run, silently: about 1.5 s on every scan. Then sqsguard keeps the tables in its cache
-directory instead, as marshal of plain values (dicts, lists, tuples, strings, numbers), which
-loading cannot turn into code; an entry that is not exactly that, or does not parse, is ignored
-and rewritten. python-hcl2's own file, when it is there, is used as python-hcl2 uses it.
+directory instead, as marshal of plain values (dicts, lists, tuples, strings, numbers). An
+entry is loaded only after `marshal_check` has walked its bytes and found nothing else, and
+no length beyond its size (marshal trusts lengths: a few bytes can cost it minutes); an entry
+that is not exactly that, or does not parse, is ignored and rewritten. python-hcl2's own file, when it is there, is used as python-hcl2 uses it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import marshal
 from pathlib import Path
 from typing import Any
 
+from .marshal_check import plain_marshal
+
 MAX_ENTRY = 16 * 1024 * 1024  # the tables are about 0.8 MB
-PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
 
 
 def hcl_parser() -> Any:
@@ -50,29 +52,19 @@ def _entry() -> Path | None:
     return user_cache_dir() / ("hcl2-tables-%s.marshal" % key)
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
-    if depth > 64 or type(value) not in PLAIN:
-        return False
-    if isinstance(value, dict):
-        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v, depth + 1) for v in value)
-    return True
-
-
 def _load(path: Path) -> Any:
     try:
         with open(path, "rb") as handle:
             blob = handle.read(MAX_ENTRY + 1)
     except OSError:
         return None
-    if len(blob) > MAX_ENTRY:
+    if len(blob) > MAX_ENTRY or not plain_marshal(blob):
         return None
     try:
         value = marshal.loads(blob)
     except (ValueError, EOFError, TypeError):
         return None
-    if not (isinstance(value, tuple) and len(value) == 2 and _plain(value)):
+    if not (type(value) is tuple and len(value) == 2 and all(type(part) is dict for part in value)):
         return None
     try:
         from hcl2.postlexer import PostLexer
