@@ -212,6 +212,8 @@ def _hostile(entry: bytes, key: str) -> dict[str, bytes]:
         "another key": _entry(magic, fmt, "0" * 40, reads, table, root),
         "another format": _entry(magic, fmt + 1, key, reads, table, root),
         "a reference forward": _entry(magic, fmt, key, reads, [["list", [[5]]]], [0]),
+        "a JSON object": _entry(magic, fmt, key, reads, [["list", [{"a": 1}]]], [0]),
+        "a negative reference": _entry(magic, fmt, key, reads, [["list", [[-1]]]], [0]),
         "a class outside the model": _entry(magic, fmt, key, reads, foreign, root),
         "a dunder attribute": _entry(magic, fmt, key, reads, dunder, root),
         "a field of the wrong type": _entry(magic, fmt, key, reads, bad_type, root),

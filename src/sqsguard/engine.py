@@ -170,6 +170,8 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
                 report(done, len(work), job[1][0].display)
                 continue
         pending.append(index)
+    if any(work[index][0] == "terraform" for index in pending):
+        require_terraform_parser()
     parse = parse_recorded if cache is not None else parse_job
 
     def finish(index: int, result) -> None:
@@ -199,6 +201,20 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
 
 class ScanAbort(Exception):
     """The scan cannot run at all in this environment (one line: the cause and the fix)."""
+
+
+def require_terraform_parser() -> None:
+    """Raises ScanAbort when python-hcl2 is not the one sqsguard needs (asked only when some
+    Terraform is to be parsed: importing it is a third of a warm scan's time)."""
+    from .parsers.terraform.hcl import environment_problem
+
+    problem = environment_problem()
+    if problem:
+        raise ScanAbort(
+            "cannot read Terraform: %s. sqsguard and Checkov must not share a Python environment "
+            "(both install a top-level hcl2 package); install sqsguard in its own: "
+            "pipx install sqsguard, or python3 -m venv ~/.sqsguard && ~/.sqsguard/bin/pip install sqsguard" % problem
+        )
 
 
 @dataclass
@@ -235,16 +251,6 @@ def scan(
     filters = filters or Filters()
     accepted = baselines.load(filters.baseline) if filters.baseline else None
     targets, problems = discover(paths, filters.exclude, filters.base)
-    if any(t.kind == "terraform" for t in targets):
-        from .parsers.terraform.hcl import environment_problem
-
-        problem = environment_problem()
-        if problem:
-            raise ScanAbort(
-                "cannot read Terraform: %s. sqsguard and Checkov must not share a Python environment "
-                "(both install a top-level hcl2 package); install sqsguard in its own: "
-                "pipx install sqsguard, or python3 -m venv ~/.sqsguard && ~/.sqsguard/bin/pip install sqsguard" % problem
-            )
     report = Report(tool_version=__version__)
     repo = RepoPaths(paths)
     report.errors.extend(ScanError(p.path, None, p.message) for p in problems)

@@ -3,7 +3,6 @@ the catalog, for rule documentation)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -37,6 +36,8 @@ class Finding:
         another file of its module, and whatever the working directory or scan path: the rule,
         the scan unit relative to the repository root, the resource address (and the detail)."""
         material = "\0".join((self.rule_id, self.anchor or self.repo_path or self.file, self.resource, self.detail))
+        import hashlib
+
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     def sort_key(self) -> tuple:

@@ -119,32 +119,36 @@ def _class(name: Any, cache: dict[str, type]) -> type:
     return found
 
 
+def refuse_objects(pairs: Any) -> Any:
+    """`object_pairs_hook` for json.loads: `encode` writes no JSON object, so any is hostile."""
+    raise BadEntry("a JSON object")
+
+
 def decode(table: Any, root: Any) -> Any:
+    """The value `encode` gave (table, root) for; the table as json.loads read it with
+    `object_pairs_hook=refuse_objects`, so every value in it is a scalar or an array. A
+    reference is `built[index]`: an index past the nodes built so far fails, so nothing refers
+    forward and no cycle can be made."""
     if type(table) is not list:
         raise BadEntry("not a table")
     built: list = []
-    classes: dict[str, type] = {}
-
-    def val(x: Any) -> Any:
-        t = type(x)
-        if t in _SCALAR_TYPES:
-            return x
-        if t is list and len(x) == 1 and type(x[0]) is int and 0 <= x[0] < len(built):
-            return built[x[0]]
-        raise BadEntry("a value that is neither data nor a reference back")
+    classes: dict[str, tuple[type, int]] = {}
+    checked: set = set()
 
     def items(x: Any) -> list:
         if type(x) is not list:
             raise BadEntry("items that are not a list")
-        return [val(i) for i in x]
+        return [built[v[0]] if type(v) is list else v for v in x]
 
     try:
         for node in table:
             if type(node) is not list or not node:
                 raise BadEntry("a node that is not an array")
             kind = node[0]
-            if kind == "list" and len(node) == 2:
-                made: Any = items(node[1])
+            if kind == "obj" and len(node) == 5:
+                made: Any = _object(node, classes, checked, items)
+            elif kind == "list" and len(node) == 2:
+                made = items(node[1])
             elif kind == "tuple" and len(node) == 2:
                 made = tuple(items(node[1]))
             elif kind == "dict" and len(node) == 3:
@@ -157,25 +161,47 @@ def decode(table: Any, root: Any) -> Any:
             elif kind == "frozenset" and len(node) == 2:
                 made = frozenset(items(node[1]))
             elif kind == "enum" and len(node) == 3:
-                made = _class(node[1], classes)(node[2])
-            elif kind == "obj" and len(node) == 5:
-                made = _object(_class(node[1], classes), node[2], node[3], node[4], val, items)
+                made = _class(node[1], classes)[0](node[2])
             else:
                 raise BadEntry("a node of unknown kind")
             built.append(made)
-        return val(root)
+        return items([root])[0]
     except BadEntry:
         raise
-    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
         raise BadEntry("%s: %s" % (type(exc).__name__, exc)) from None
 
 
-def _object(cls: type, base: Any, names: Any, values: Any, val, items) -> Any:
-    if issubclass(cls, str):
+_PLAIN, _TEXT, _MAPPING, _SEQUENCE = range(4)
+
+
+def _class(name: Any, cache: dict[str, tuple[type, int]]) -> tuple[type, int]:
+    found = cache.get(name)
+    if found is not None:
+        return found
+    if not isinstance(name, str) or name not in ALLOWED:
+        raise BadEntry("class %r is not one the cache writes" % (name,))
+    import importlib
+
+    module, _, qualname = name.partition(":")
+    cls = getattr(importlib.import_module(module), qualname)
+    base = _TEXT if issubclass(cls, str) else _MAPPING if issubclass(cls, dict) else _SEQUENCE if issubclass(cls, list) else _PLAIN
+    cache[name] = (cls, base)
+    return cache[name]
+
+
+def _object(node: list, classes: dict, checked: set, items) -> Any:
+    _, name, base, names, values = node
+    cls, kind = _class(name, classes)
+    if kind == _PLAIN:
+        if base is not None:
+            raise BadEntry("no base expected")
+        made = object.__new__(cls)
+    elif kind == _TEXT:
         if type(base) is not str:
             raise BadEntry("text expected")
         made = str.__new__(cls, base)
-    elif issubclass(cls, dict):
+    elif kind == _MAPPING:
         if type(base) is not list or len(base) != 2:
             raise BadEntry("a mapping expected")
         keys, content = items(base[0]), items(base[1])
@@ -183,17 +209,16 @@ def _object(cls: type, base: Any, names: Any, values: Any, val, items) -> Any:
             raise BadEntry("a mapping with more keys than values")
         made = dict.__new__(cls)
         dict.update(made, zip(keys, content))
-    elif issubclass(cls, list):
+    else:
         made = list.__new__(cls)
         list.extend(made, items(base))
-    else:
-        if base is not None:
-            raise BadEntry("no base expected")
-        made = object.__new__(cls)
     if type(names) is not list or type(values) is not list or len(names) != len(values):
         raise BadEntry("attributes do not match their values")
-    for name, value in zip(names, values):
-        if type(name) is not str or not name.isidentifier() or name.startswith("__"):
-            raise BadEntry("a bad attribute name")
-        object.__setattr__(made, name, val(value))
+    shape = (name, *names)
+    if shape not in checked:
+        for attribute in names:
+            if type(attribute) is not str or not attribute.isidentifier() or attribute.startswith("__"):
+                raise BadEntry("a bad attribute name")
+        checked.add(shape)
+    made.__dict__.update(zip(names, items(values)))
     return made

@@ -203,9 +203,11 @@ def _entry_outcome(data: bytes, key: str):
 
     if len(data) > MAX_ENTRY_BYTES:
         return None
+    from .plain_data import refuse_objects
+
     try:
-        entry = json.loads(data)
-    except (ValueError, RecursionError):
+        entry = json.loads(data, object_pairs_hook=refuse_objects)
+    except (ValueError, RecursionError, BadEntry):
         return None
     if type(entry) is not list or len(entry) != 6 or entry[:3] != [MAGIC, FORMAT, key]:
         return None
