@@ -1,20 +1,27 @@
-"""Time sqsguard against Checkov, side by side, on one file and on a generated corpus.
+"""Time sqsguard against Checkov, side by side, cold and warm, on Terraform, CloudFormation and CDK.
 
-    python benchmarks/run.py [--files 300] [--rounds 3] [--checkov PATH] [--scale 1000,3000,10000] [--keep DIR]
+    python benchmarks/run.py [--files 300] [--templates 150] [--rounds 5] [--checkov PATH]
+                             [--scale 1000,3000,10000] [--keep DIR]
 
-The corpus comes from `make_corpus.py` (deterministic Terraform), written to a temporary
-directory outside the repository unless --keep names one; `../shared/corpus/realworld` is timed
-too when it is there. Each tool runs as a user runs it: a fresh process, imports included. The
-tools alternate within each round (sqsguard, Checkov, sqsguard, ...), so a machine that slows
-down slows both; the medians of wall time and of peak memory (RSS of the process and its
-children) are printed with the ratio Checkov / sqsguard.
+Corpora: `make_corpus.py` (deterministic Terraform modules), `make_templates.py`
+(CloudFormation YAML and JSON templates with intrinsics, and CDK cloud assemblies), written to a
+temporary directory outside the repository unless --keep names one, each made a git repository;
+and `../shared/corpus/realworld` when it is there. Each tool runs as a user runs it: a fresh
+process, imports included. Within each round the runs alternate (sqsguard cold, sqsguard warm,
+Checkov), so a machine that slows down slows all; the medians of wall time and of peak memory
+(RSS of the process and its children) are printed with the ratios Checkov / sqsguard.
 
-Every run is cold: sqsguard has no result cache yet (issue 12), so "warm" is not measured.
+- cold: `--no-cache`, every file parsed;
+- warm: the result cache filled by one run before the rounds, nothing changed since (a
+  pre-commit run or a CI job with a restored cache).
+
 Checkov is `checkov` on PATH unless --checkov gives its path; install it in its own virtual
 environment, never beside sqsguard (both ship a top-level `hcl2` package): `python -m venv
-~/checkov-venv && ~/checkov-venv/bin/pip install checkov`. It runs with `--framework terraform
---skip-download` on the same files. `--scale` times sqsguard alone on larger corpora, to see
-that time stays linear in the number of files.
+~/checkov-venv && ~/checkov-venv/bin/pip install checkov`. It runs with `--skip-download` and the
+frameworks of the corpus on the same files. `--scale` times sqsguard alone (cold) on larger
+Terraform corpora, to see that time stays linear in the number of files. Run it from an
+installed wheel (`pip install .`): an editable install reads the rule catalog's Markdown on
+every run, which a wheel has compiled.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_corpus import generate  # noqa: E402
+from make_templates import generate as make_templates  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REALWORLD = ROOT.parent / "shared" / "corpus" / "realworld"
@@ -47,14 +55,15 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     return wall, usage.ru_maxrss * scale / (1024 * 1024)
 
 
-def sqsguard(target: Path, jobs: int) -> list[str]:
+def sqsguard(target: Path, jobs: int, cache: Path | None) -> list[str]:
+    flags = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
     return [sys.executable, "-m", "sqsguard", "scan", str(target), "--format", "json", "--output", os.devnull,
-            "--jobs", str(jobs), "--quiet"]
+            "--jobs", str(jobs), "--quiet", *flags]
 
 
-def checkov(binary: str, target: Path) -> list[str]:
+def checkov(binary: str, target: Path, frameworks: list[str]) -> list[str]:
     where = ["-f", str(target)] if target.is_file() else ["-d", str(target)]
-    return [binary, *where, "--framework", "terraform", "--skip-download", "--quiet", "--compact", "-o", "json"]
+    return [binary, *where, "--framework", *frameworks, "--skip-download", "--quiet", "--compact", "-o", "json"]
 
 
 def compare(name: str, commands: dict[str, tuple[list[str], dict | None]], rounds: int) -> None:
@@ -63,50 +72,63 @@ def compare(name: str, commands: dict[str, tuple[list[str], dict | None]], round
         for label, (command, env) in commands.items():
             samples[label].append(measure(command, env))
     print("\n%s (%d rounds, medians)" % (name, rounds))
-    base = None
-    for label, runs in samples.items():
-        wall = statistics.median(w for w, _ in runs)
-        rss = statistics.median(m for _, m in runs)
-        if base is None:
-            base = (wall, rss)
-            ratio = ""
-        else:
-            ratio = "  %5.1fx the time, %4.1fx the memory of %s" % (wall / base[0], rss / base[1], next(iter(samples)))
-        print("  %-34s %7.2f s %7.0f MiB%s" % (label, wall, rss, ratio))
+    medians = {label: (statistics.median(w for w, _ in runs), statistics.median(m for _, m in runs))
+               for label, runs in samples.items()}
+    base = medians.get("checkov")
+    for label, (wall, rss) in medians.items():
+        ratio = ""
+        if base is not None and label != "checkov":
+            ratio = "  Checkov takes %5.1fx the time, %4.1fx the memory" % (base[0] / wall, base[1] / rss)
+        print("  %-16s %7.2f s %7.0f MiB%s" % (label, wall, rss, ratio))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--templates", type=int, default=150)
+    parser.add_argument("--assemblies", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--checkov", default=shutil.which("checkov"))
     parser.add_argument("--scale", default="", help="comma-separated corpus sizes to time sqsguard on alone")
-    parser.add_argument("--keep", type=Path, help="write the corpus here and keep it")
+    parser.add_argument("--keep", type=Path, help="write the corpora here and keep them")
     args = parser.parse_args()
     jobs = os.cpu_count() or 1
     checkov_env = dict(os.environ, **CHECKOV_ENV)
 
     work = Path(tempfile.mkdtemp(prefix="sqsguard-bench-"))
-    out = args.keep or work / "corpus"
+    base = args.keep or work
+    terraform, templates = base / "corpus", base / "templates"
     try:
-        if not any(out.rglob("*.tf")):
-            files, lines = generate(out, args.files, args.seed)
+        if not any(terraform.rglob("*.tf")):
+            files, lines = generate(terraform, args.files, args.seed)
         else:
-            tf = list(out.rglob("*.tf"))
+            tf = list(terraform.rglob("*.tf"))
             files, lines = len(tf), sum(p.read_text().count("\n") for p in tf)
-        if not (out / ".git").exists():  # a repository, as users scan: its root bounds the search for module callers
-            subprocess.run(["git", "init", "-q", str(out)], check=True)
-        print("corpus: %d files, %d lines (%s); %d CPUs; %s" % (files, lines, out, jobs, sys.version.split()[0]))
-        one = sorted(p for p in out.rglob("main.tf"))[0]
-        targets = [("one file (%s, its module read with it)" % one.relative_to(out), one, 1),
-                   ("corpus, --jobs 1", out, 1), ("corpus, --jobs %d" % jobs, out, jobs)]
+        if not any(templates.rglob("*.json")):
+            template_files, template_lines = make_templates(templates, args.templates, args.assemblies, args.seed)
+        else:
+            template_files, template_lines = len(list(templates.rglob("*.*"))), 0
+        for corpus in (terraform, templates):
+            if not (corpus / ".git").exists():  # a repository, as users scan: its root bounds the search for module callers
+                subprocess.run(["git", "init", "-q", str(corpus)], check=True)
+        print("Terraform corpus: %d files, %d lines; templates corpus: %d files, %d template lines; %d CPUs; Python %s"
+              % (files, lines, template_files, template_lines, jobs, sys.version.split()[0]))
+        one = sorted(p for p in terraform.rglob("main.tf"))[0]
+        targets = [
+            ("one Terraform file (%s, its module read with it)" % one.relative_to(terraform), one, 1, ["terraform"]),
+            ("Terraform corpus, --jobs 1", terraform, 1, ["terraform"]),
+            ("Terraform corpus, --jobs %d" % jobs, terraform, jobs, ["terraform"]),
+            ("CloudFormation and CDK corpus, --jobs %d" % jobs, templates, jobs, ["cloudformation"]),
+        ]
         if REALWORLD.is_dir():
-            targets.append(("../shared/corpus/realworld", REALWORLD, jobs))
-        for name, target, n in targets:
-            commands = {"sqsguard": (sqsguard(target, n), None)}
+            targets.append(("../shared/corpus/realworld", REALWORLD, jobs, ["terraform", "cloudformation"]))
+        for index, (name, target, n, frameworks) in enumerate(targets):
+            cache = work / ("cache-%d" % index)
+            subprocess.run(sqsguard(target, n, cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fill it
+            commands = {"sqsguard cold": (sqsguard(target, n, None), None), "sqsguard warm": (sqsguard(target, n, cache), None)}
             if args.checkov:
-                commands["checkov"] = (checkov(args.checkov, target), checkov_env)
+                commands["checkov"] = (checkov(args.checkov, target, frameworks), checkov_env)
             compare(name, commands, args.rounds)
         if not args.checkov:
             print("\ncheckov: not found (pass --checkov PATH)")
@@ -114,7 +136,7 @@ def main() -> None:
             corpus = work / ("scale-%d" % size)
             count, _ = generate(corpus, size, args.seed)
             subprocess.run(["git", "init", "-q", str(corpus)], check=True)
-            runs = [measure(sqsguard(corpus, jobs)) for _ in range(args.rounds)]
+            runs = [measure(sqsguard(corpus, jobs, None)) for _ in range(args.rounds)]
             wall = statistics.median(w for w, _ in runs)
             rss = statistics.median(m for _, m in runs)
             print("scale: %6d files  %7.2f s  %5.2f ms a file  %5.0f MiB" % (count, wall, wall * 1000 / count, rss))

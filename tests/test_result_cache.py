@@ -88,10 +88,10 @@ def repository(tmp_path: Path) -> Path:
     return repo
 
 
-def cli(path: Path, *extra: str, cache: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def cli(path: Path, *extra: str, cache: Path | None = None, cwd: Path | None = None, fmt: str = "json") -> subprocess.CompletedProcess:
     flags = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
     done = subprocess.run(
-        [sys.executable, "-m", "sqsguard", "scan", str(path), "--format", "json", "--jobs", "1", *flags, *extra],
+        [sys.executable, "-m", "sqsguard", "scan", str(path), "--format", fmt, "--jobs", "1", *flags, *extra],
         capture_output=True, text=True, timeout=300, cwd=cwd,
     )
     assert done.returncode in (0, 1, 2), done.stderr
@@ -114,9 +114,10 @@ def rules_on(report: str) -> list[tuple[str, str]]:
 def test_warm_reports_are_byte_identical_to_uncached_ones(tmp_path, fmt):
     cache = tmp_path / "cache"
     for target in (FIXTURES / "inventory" / "mixed", FIXTURES / "cdk", FIXTURES / "cloudformation", ROOT / "examples"):
-        uncached = cli(target, "--format", fmt, "--output", "-")
-        cold = cli(target, "--format", fmt, "--output", "-", cache=cache)
-        warm = cli(target, "--format", fmt, "--output", "-", cache=cache)
+        uncached = cli(target, fmt=fmt)
+        cold = cli(target, cache=cache, fmt=fmt)
+        warm = cli(target, cache=cache, fmt=fmt)
+        assert uncached.stdout.startswith("{") and len(uncached.stdout) > 1000
         assert uncached.stdout == cold.stdout == warm.stdout, target
         assert uncached.returncode == cold.returncode == warm.returncode
     assert entries(cache)
