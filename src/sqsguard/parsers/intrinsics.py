@@ -62,6 +62,8 @@ def _show(node: Any) -> str:
         return "[%s]" % ", ".join(_show(v) for v in node)
     if isinstance(node, str):
         return node
+    if isinstance(node, Unresolved):  # a value a format's own variables left unknown (Serverless)
+        return node.expr
     return json.dumps(node)
 
 
