@@ -64,6 +64,8 @@ def _show(node: Any) -> str:
         return node
     if isinstance(node, Unresolved):  # a value a format's own variables left unknown (Serverless)
         return node.expr
+    if isinstance(node, Conditional):
+        return "(%s ? %s : %s)" % (node.condition, _show(node.if_true), _show(node.if_false))
     return json.dumps(node)
 
 

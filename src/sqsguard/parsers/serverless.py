@@ -81,7 +81,7 @@ def parse_service(text: str, is_json: bool, path: str, display: str, parameters:
         if consumer.address in builder.consumers:
             consumer.address = builder.consumers[consumer.address]
             consumer.kind = CONSUMER_KIND
-    _note_origins(model, variables.origins)
+    _note_origins(model, variables.written)
     return model, problems
 
 
@@ -262,11 +262,13 @@ def _resource(rtype: str, properties: dict[str, tuple[Any, tuple[int, int]]], sp
     return _node({"Type": rtype, "Properties": props}, span)
 
 
-def _note_origins(model: Model, origins: dict[int, str]) -> None:
-    """A queue or key setting written as a variable says which one set it (`set by ...`)."""
-    if not origins:
+def _note_origins(model: Model, written: dict[int, tuple[str, str]]) -> None:
+    """A queue or key setting written with variables is shown as written, and says which
+    variable set it (`set by custom.queueKey at line 5`), as a parameter's default does."""
+    if not written:
         return
     for resource in [*model.queues, *model.keys]:
         for name, value in vars(resource).items():
-            if isinstance(value, Attr) and not value.origin and value.location.line in origins:
-                setattr(resource, name, Attr(value.name, value.value, value.text, value.location, origins[value.location.line]))
+            if isinstance(value, Attr) and not value.origin and value.location.line in written:
+                text, origin = written[value.location.line]
+                setattr(resource, name, Attr(value.name, value.value, text, value.location, origin))

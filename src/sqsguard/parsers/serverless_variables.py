@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import inputs
 from ..findings import ScanError
-from ..model import OWN_ACCOUNT, Unresolved
+from ..model import OWN_ACCOUNT, Conditional, InstanceChoice, Unresolved
 from .documents import Node, NodeList, ParseError, load_json, load_yaml
 
 # A Serverless variable names a source (`self:`, `file(...)`, `cf.us-east-1:`); a CloudFormation
@@ -54,7 +54,7 @@ class Variables:
         self.given = given
         self.limit = limit
         self.problems: list[ScanError] = []
-        self.origins: dict[int, str] = {}
+        self.written: dict[int, tuple[str, str]] = {}
         self._active: set = set()
         self._files: dict[str, Any] = {}
         self._said: set[int] = set()
@@ -94,8 +94,8 @@ class Variables:
         if not isinstance(value, str):
             return self.tree(value, here, span)
         resolved, origin = self.text(value, here, span)
-        if origin and span and span[0] and here == self.path:
-            self.origins.setdefault(span[0], origin)
+        if span and span[0] and here == self.path and "${" in value and resolved != value:
+            self.written.setdefault(span[0], (value, origin))
         return resolved
 
     # -- text --------------------------------------------------------------------------------
@@ -155,7 +155,17 @@ class Variables:
         usable = isinstance(value, _Missing) or (isinstance(value, Unresolved) and source in _INPUT_SOURCES and not value.reported)
         if not usable:
             if isinstance(value, Unresolved) and not value.reported:
-                return Unresolved(written, value.reason + " (its fallback applies only when that value is missing)"), ""
+                # A remote value with a fallback: either may be deployed, and both are judged.
+                unknown = Unresolved(written, value.reason)
+                for fallback in fallbacks:
+                    found, _ = self._fallback(fallback, here, span)
+                    if isinstance(found, (str, int, float, bool)):
+                        missing = _brief(primary)
+                        condition = InstanceChoice("%s is missing" % missing, "%s has no value" % missing, "%s has a value" % missing)
+                        return Conditional(condition, found, unknown), ""
+                    if not isinstance(found, _Missing):
+                        break
+                return unknown, ""
             return value, origin
         for fallback in fallbacks:
             found, fallback_origin = self._fallback(fallback, here, span)
@@ -255,7 +265,7 @@ class Variables:
         written = self._provider_value("stage")
         if written is not None:
             return written, "provider.stage"
-        return "dev", "the default stage dev"
+        return "dev", "the default stage dev (no --parameter stage, no provider.stage)"
 
     def region(self) -> tuple[Any, str]:
         if "region" in self.given:
@@ -263,7 +273,7 @@ class Variables:
         written = self._provider_value("region")
         if written is not None:
             return written, "provider.region"
-        return "us-east-1", "the default region us-east-1"
+        return "us-east-1", "the default region us-east-1 (no --parameter region, no provider.region)"
 
     def _provider_value(self, name: str) -> Any:
         provider = self.root.get("provider") if isinstance(self.root, dict) else None
@@ -393,6 +403,10 @@ class Variables:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _brief(variable: str) -> str:
+    return "${%s}" % variable
 
 
 def _inside(path: str, directory: str) -> bool:
