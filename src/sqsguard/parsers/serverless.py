@@ -24,7 +24,7 @@ import os
 import re
 from typing import Any
 
-from ..discover import worth_reading as document_worth_reading
+from .. import inputs
 from ..findings import ScanError
 from ..model import Attr, Format, Model, Unresolved
 from .documents import Node, NodeList, ParseError, load_json, load_yaml
@@ -41,6 +41,20 @@ def is_service_file(path: str) -> bool:
     return os.path.basename(path) in SERVICE_FILES
 
 
+_FILE_REFERENCE = re.compile(r"\$\{file\(\s*['\"]?([^)'\"$]+?)['\"]?\s*\)")
+
+
+def included_files(path: str) -> set[str]:
+    """The files a service file reads with `${file(...)}` (paths without variables), absolute:
+    discovery leaves them to the service instead of reading them again alone."""
+    try:
+        text = inputs.read_bytes(path, 1 << 20).decode("utf-8", "replace")
+    except OSError:
+        return set()
+    directory = os.path.dirname(os.path.abspath(path))
+    return {os.path.normpath(os.path.join(directory, m.group(1).strip())) for m in _FILE_REFERENCE.finditer(text)}
+
+
 def looks_like_service(text: str) -> bool:
     """A YAML document with Serverless's own top-level keys (a service file by another name)."""
     return {m.group(1) for m in _TOP_KEY.finditer(text)} == {"service", "provider"}
@@ -49,6 +63,8 @@ def looks_like_service(text: str) -> bool:
 def worth_reading(data: bytes) -> bool:
     """A service file can matter when it names a queue or key type, an sqs event or a file
     that may hold resources."""
+    from ..discover import worth_reading as document_worth_reading
+
     return document_worth_reading(data) or b"sqs" in data or b"file(" in data
 
 
@@ -69,7 +85,7 @@ def parse_service(text: str, is_json: bool, path: str, display: str, parameters:
     name = provider.get("name") if isinstance(provider, dict) else None
     if isinstance(name, str) and "${" not in name and name.strip().lower() != "aws":
         return None, []
-    variables = Variables(doc, display, path, parameters, limit)
+    variables = Variables(doc, display, path, parameters, limit, text)
     service = variables.tree(doc)
     problems = variables.problems
     builder = _Template(service, display, problems)

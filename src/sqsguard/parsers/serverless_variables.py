@@ -46,8 +46,9 @@ class Variables:
     report (a `${file(...)}` that cannot be read); `origins` records, by line of the service
     file, which variable set a value there, for messages."""
 
-    def __init__(self, root: Any, display: str, path: str, given: dict[str, Any], limit: int | None):
+    def __init__(self, root: Any, display: str, path: str, given: dict[str, Any], limit: int | None, text: str = ""):
         self.root = root
+        self.lines = text.splitlines()
         self.display = display
         self.path = os.path.abspath(path)
         self.directory = os.path.dirname(self.path)
@@ -80,8 +81,15 @@ class Variables:
             if isinstance(node, list):
                 seq = NodeList()
                 _copy_marks(node, seq)
+                cursor = getattr(node, "line", 0)
                 for value in node:
-                    seq.append(self._member(value, here, (getattr(value, "line", 0), getattr(value, "end_line", 0)) if isinstance(value, (dict, list)) else span))
+                    if isinstance(value, (dict, list)):
+                        item_span = (getattr(value, "line", 0), getattr(value, "end_line", 0))
+                        cursor = item_span[1] or cursor
+                    else:
+                        found = self._line_of_item(value, cursor, getattr(node, "end_line", 0), here)
+                        item_span, cursor = ((found, found), found) if found else (span, cursor)
+                    seq.append(self._member(value, here, item_span))
                 return seq
             if isinstance(node, str):
                 value, origin = self.text(node, here, span)
@@ -89,6 +97,16 @@ class Variables:
             return node
         finally:
             self._depth -= 1
+
+    def _line_of_item(self, value: Any, first: int, last: int, here: str) -> int:
+        """The line of a scalar list item (the loader keeps positions of collections only):
+        the first line from `first` on that holds its text."""
+        if here != self.path or not isinstance(value, str) or not first or not self.lines:
+            return 0
+        for number in range(first, min(last or first, len(self.lines)) + 1):
+            if value in self.lines[number - 1]:
+                return number
+        return 0
 
     def _member(self, value: Any, here: str, span: tuple[int, int] | None) -> Any:
         if not isinstance(value, str):
