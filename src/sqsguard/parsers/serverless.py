@@ -278,13 +278,16 @@ def _resource(rtype: str, properties: dict[str, tuple[Any, tuple[int, int]]], sp
     return _node({"Type": rtype, "Properties": props}, span)
 
 
-def _note_origins(model: Model, written: dict[int, tuple[str, str]]) -> None:
-    """A queue or key setting written with variables is shown as written, and says which
-    variable set it (`set by custom.queueKey at line 5`), as a parameter's default does."""
+def _note_origins(model: Model, written: dict[int, tuple[Any, str, str]]) -> None:
+    """A queue or key setting written with variables is shown as written (when the variables
+    are its whole value), and says which variable set it (`set by custom.queueKey at line 5`),
+    as a parameter's default does."""
     if not written:
         return
     for resource in [*model.queues, *model.keys]:
         for name, value in vars(resource).items():
             if isinstance(value, Attr) and not value.origin and value.location.line in written:
-                text, origin = written[value.location.line]
-                setattr(resource, name, Attr(value.name, value.value, text, value.location, origin))
+                key, text, origin = written[value.location.line]
+                shown = text if key == value.name else value.text
+                if shown != value.text or origin:
+                    setattr(resource, name, Attr(value.name, value.value, shown, value.location, origin))

@@ -55,7 +55,7 @@ class Variables:
         self.given = given
         self.limit = limit
         self.problems: list[ScanError] = []
-        self.written: dict[int, tuple[str, str]] = {}
+        self.written: dict[int, tuple[Any, str, str]] = {}
         self._active: set = set()
         self._files: dict[str, Any] = {}
         self._said: set[int] = set()
@@ -76,7 +76,7 @@ class Variables:
                 _copy_marks(node, out)
                 for key, value in node.items():
                     item_span = node.span(key) if isinstance(node, Node) else span
-                    out[key] = self._member(value, here, item_span)
+                    out[key] = self._member(value, here, item_span, key)
                 return out
             if isinstance(node, list):
                 seq = NodeList()
@@ -108,12 +108,12 @@ class Variables:
                 return number
         return 0
 
-    def _member(self, value: Any, here: str, span: tuple[int, int] | None) -> Any:
+    def _member(self, value: Any, here: str, span: tuple[int, int] | None, key: Any = None) -> Any:
         if not isinstance(value, str):
             return self.tree(value, here, span)
         resolved, origin = self.text(value, here, span)
         if span and span[0] and here == self.path and "${" in value and resolved != value:
-            self.written.setdefault(span[0], (value, origin))
+            self.written.setdefault(span[0], (key, value, origin))
         return resolved
 
     # -- text --------------------------------------------------------------------------------
