@@ -389,7 +389,7 @@ class Variables:
             data = inputs.read_bytes(target, self.limit)
         except OSError:
             found: Any = _Missing("%s does not exist" % shown)
-            found.problem = (line, "%s: the file %s does not exist" % (written, shown))
+            found.problem = (line, "%s: the file %s does not exist (looked in %s)" % (written, shown, os.path.join(os.path.dirname(self.display), os.path.dirname(shown)).replace(os.sep, "/").rstrip("/") or "."))
             self._files[target] = found
             return found
         if self.limit is not None and len(data) > self.limit:
