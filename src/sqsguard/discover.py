@@ -182,6 +182,13 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
                 if name.endswith(DOCUMENT_SUFFIXES):
                     add("document", os.path.join(directory, name))
 
+    # A file a Serverless service reads with ${file(...)} is read through the service, not again alone.
+    from .parsers.serverless import included_files, is_service_file
+
+    services = [t.path for t in targets if t.kind == "document" and is_service_file(t.path)]
+    if services:
+        included = set().union(*(included_files(p) for p in services))
+        targets = [t for t in targets if t.explicit or t.kind != "document" or t.path not in included]
     # A template inside a scanned cloud assembly is read through the assembly, not again alone.
     if assemblies:
         roots = [a.rstrip(os.sep) + os.sep for a in assemblies]

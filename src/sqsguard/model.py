@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     TERRAFORM_PLAN = "terraform-plan"
     CLOUDFORMATION = "cloudformation"
     CDK = "cdk"
+    SERVERLESS = "serverless"
 
 
 @dataclass(frozen=True)

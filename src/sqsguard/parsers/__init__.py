@@ -72,7 +72,10 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         data = inputs.read_bytes(target.path, limit)
     except OSError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "cannot read: %s" % exc.strerror)])
-    if not worth_reading(data):
+    from .serverless import is_service_file
+
+    service = is_service_file(target.path)
+    if not worth_reading(data) and not (service and _serverless_worth_reading(data)):
         return ParseOutcome()
     if len(data) > limit:  # it names SQS or KMS: never a silent pass
         return ParseOutcome(errors=[ScanError(target.display, None, "larger than the %g MB limit, not read (max_file_mb in the configuration raises it)" % options.max_file_mb)])
@@ -81,6 +84,8 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
     except UnicodeDecodeError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "not UTF-8 text (byte %d)" % exc.start)])
     is_json = text.lstrip().startswith(("{", "["))
+    if service:
+        return _parse_serverless(target, text, is_json, options)
     try:
         if is_json:
             model = _parse_json_document(target, text, options)
@@ -93,8 +98,32 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
             return ParseOutcome()  # an unrelated file we could not read does not concern us
         return ParseOutcome(errors=[ScanError(target.display, exc.line, exc.message)])
     if model is None:
+        from .serverless import looks_like_service
+
+        if not is_json and looks_like_service(text):  # a service file by another name
+            return _parse_serverless(target, text, is_json, options)
         return ParseOutcome()
     return ParseOutcome(model=model, files_scanned=1)
+
+
+def _serverless_worth_reading(data: bytes) -> bool:
+    from .serverless import worth_reading as service_worth_reading
+
+    return service_worth_reading(data)
+
+
+def _parse_serverless(target: Target, text: str, is_json: bool, options: Options) -> ParseOutcome:
+    from .serverless import looks_relevant, parse_service
+
+    try:
+        model, problems = parse_service(text, is_json, target.path, target.display, options.parameters, limit_bytes(options))
+    except ParseError as exc:
+        if not looks_relevant(text):
+            return ParseOutcome()  # a service without queues or keys we could not read does not concern us
+        return ParseOutcome(errors=[ScanError(target.display, exc.line, exc.message)])
+    if model is None:
+        return ParseOutcome(errors=problems)
+    return ParseOutcome(model=model, errors=problems, files_scanned=1)
 
 
 def _parse_json_document(target: Target, text: str, options: Options) -> Model | None:

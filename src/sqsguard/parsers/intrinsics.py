@@ -62,6 +62,10 @@ def _show(node: Any) -> str:
         return "[%s]" % ", ".join(_show(v) for v in node)
     if isinstance(node, str):
         return node
+    if isinstance(node, Unresolved):  # a value a format's own variables left unknown (Serverless)
+        return node.expr
+    if isinstance(node, Conditional):
+        return "(%s ? %s : %s)" % (node.condition, _show(node.if_true), _show(node.if_false))
     return json.dumps(node)
 
 

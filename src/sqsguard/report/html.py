@@ -40,7 +40,7 @@ SEVERITY_COLOURS = {
     "info": "#4b5563",
 }
 # The catalog's How to fix section for each input format.
-FIX_SECTION = {"terraform": "Terraform", "terraform-plan": "Terraform", "cloudformation": "CloudFormation", "cdk": "CDK"}
+FIX_SECTION = {"terraform": "Terraform", "terraform-plan": "Terraform", "cloudformation": "CloudFormation", "cdk": "CDK", "serverless": "CloudFormation"}
 
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
