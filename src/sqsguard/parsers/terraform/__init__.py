@@ -46,7 +46,7 @@ from ...model import Model
 from .. import ParseOutcome
 from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
 
-_RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"", re.M)
+_RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"|\"module\"[ \t\r\n]*:", re.M)
 
 
 def groups(targets: list[Target]) -> list[list[Target]]:
@@ -81,7 +81,7 @@ def groups(targets: list[Target]) -> list[list[Target]]:
 
 def _tf_names(directory: str) -> list[str]:
     try:
-        return sorted(n for n in os.listdir(directory) if n.endswith(".tf"))
+        return sorted(n for n in os.listdir(directory) if n.endswith((".tf", ".tf.json")))
     except OSError:
         return []
 
