@@ -253,14 +253,23 @@ def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
 
     if path.endswith(".json"):
         try:
-            data = json.loads(inputs.read_text(path, "utf-8-sig"))
+            text = inputs.read_text(path, "utf-8-sig")
+            data = json.loads(text)
         except (OSError, ValueError) as exc:
             error = ScanError(display_path(path), getattr(exc, "lineno", None), "invalid tfvars JSON: %s" % exc)
             if error not in loader.errors:
                 loader.errors.append(error)
             return {}
         found = RootValues()
-        found.take(data if isinstance(data, dict) else {}, display_path(path))
+        from ..documents import ParseError, load_json
+
+        try:  # each value's line, for the messages that say where a variable got its value
+            marked = load_json(text, data)
+        except (ParseError, RecursionError):
+            marked = None
+        where = display_path(path)
+        spans = getattr(marked, "key_lines", None) or {}
+        found.take(data if isinstance(data, dict) else {}, lambda name: "%s:%d" % (where, spans[name][0]) if name in spans else where)
         return found
     parsed = loader.parse(path, keep=None)
     if parsed is None:
