@@ -3,6 +3,7 @@
 Layout of this package:
 
 - `hcl.py`          files → blocks and attributes (python-hcl2's lark tree, with lines)
+- `json_syntax.py`  `.tf.json` files (the JSON syntax, CDK for Terraform's output) → the same blocks and attributes
 - `values.py`       what an expression evaluates to (known data, or the model's unknowns)
 - `expressions.py`  the evaluator: references, operators, templates, for-expressions
 - `functions.py`    Terraform's built-in functions that can be evaluated statically
@@ -15,7 +16,7 @@ Layout of this package:
 - `drafts.py`       evaluated resource blocks; instances merged into one per block
 - `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, UnreadModule (with `sources.py`: producers; `iam.py`: roles, policies, consumers, queue policies)
 
-Which directories are roots: every scanned directory with a .tf file that mentions queues,
+Which directories are roots: every scanned directory with a .tf or .tf.json file that mentions queues,
 keys or module calls, except one that another scanned directory calls as a local module
 (`source = "./..."`): it is evaluated through its caller, with the caller's inputs. A
 directory named explicitly on the command line is always a root too. Each root is one scan
