@@ -29,8 +29,8 @@ SKIP_DIRS = {
     ".serverless",
 }
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml", ".template")
-TERRAFORM_SUFFIXES = (".tf",)
-TFVARS_SUFFIXES = (".tfvars",)
+TERRAFORM_SUFFIXES = (".tf", ".tf.json")  # the native syntax and the JSON syntax (CDK for Terraform's too)
+TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 
 # A file can matter only if it names one of these (checked on raw bytes, before parsing): every
 # queue and key type of the CloudFormation and Terraform resource tables (test_layout.py checks).
@@ -71,6 +71,28 @@ def is_cloud_assembly_manifest(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and isinstance(data.get("artifacts"), dict) and "version" in data
+
+
+def cdktf_stacks(path: str) -> list[str] | None:
+    """The stack files (`stacks/<stack>/cdk.tf.json`) a CDK for Terraform `manifest.json`
+    lists, or None when the file is not one (`{"version", "stacks": {name: {...,
+    "synthesizedStackPath"}}}`). Each stack is a Terraform root module in JSON syntax."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read(1 << 20))
+    except (OSError, ValueError):
+        return None
+    stacks = data.get("stacks") if isinstance(data, dict) else None
+    if not isinstance(stacks, dict) or "version" not in data or "artifacts" in data:
+        return None
+    directory = os.path.dirname(os.path.abspath(path))
+    found = []
+    for name in sorted(stacks):
+        stack = stacks[name]
+        file = stack.get("synthesizedStackPath") if isinstance(stack, dict) else None
+        if isinstance(file, str) and file:
+            found.append(os.path.normpath(os.path.join(directory, file)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,12 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
             if name == "manifest.json" and is_cloud_assembly_manifest(path):
                 add("cdk", os.path.dirname(path), explicit=True)
                 assemblies.append(os.path.dirname(path))
+            elif name == "manifest.json" and cdktf_stacks(path) is not None:
+                for stack in cdktf_stacks(path) or []:  # CDK for Terraform's output: each stack a root module
+                    if os.path.isfile(stack):
+                        add("terraform", os.path.dirname(stack), explicit=True)
+                    else:
+                        problems.append(Problem(display_path(stack), "listed in the CDK for Terraform manifest %s, but missing" % raw))
             elif name.endswith(TERRAFORM_SUFFIXES):
                 _add_module_of_file(path, add, excluded)
             elif name.endswith(TFVARS_SUFFIXES):
@@ -176,10 +204,15 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
                 assemblies.append(os.path.abspath(directory))
                 subdirs[:] = []  # templates and nested assemblies are read through the manifest
                 continue
+            if "manifest.json" in files:  # CDK for Terraform: every stack it lists must be there
+                for stack in cdktf_stacks(os.path.join(directory, "manifest.json")) or []:
+                    if not os.path.isfile(stack):
+                        problems.append(Problem(display_path(stack), "listed in the CDK for Terraform manifest %s, but missing"
+                                                % display_path(os.path.join(directory, "manifest.json"))))
             if any(f.endswith(TERRAFORM_SUFFIXES) for f in files):
                 add("terraform", directory, explicit=os.path.abspath(directory) == path)
             for name in sorted(files):
-                if name.endswith(DOCUMENT_SUFFIXES):
+                if name.endswith(DOCUMENT_SUFFIXES) and not name.endswith(TERRAFORM_SUFFIXES + TFVARS_SUFFIXES):
                     add("document", os.path.join(directory, name))
 
     # A file a Serverless service reads with ${file(...)} is read through the service, not again alone.

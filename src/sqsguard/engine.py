@@ -135,7 +135,7 @@ def job_size(job: tuple[str, list[Target]]) -> int:
         try:
             if kind == "terraform":
                 with os.scandir(target.path) as entries:
-                    total += sum(e.stat().st_size for e in entries if e.name.endswith(".tf") and e.is_file())
+                    total += sum(e.stat().st_size for e in entries if e.name.endswith((".tf", ".tf.json")) and e.is_file())
             elif os.path.isfile(target.path):
                 total += os.path.getsize(target.path)
             else:

@@ -69,7 +69,7 @@ def _through_a_call(finding) -> bool:
     if not finding.root or not finding.resource.startswith("module."):
         return False
     here = posixpath.dirname(finding.repo_path or finding.file) or "."
-    root = finding.root if not finding.root.endswith(".tf") else (posixpath.dirname(finding.root) or ".")
+    root = finding.root if not finding.root.endswith((".tf", ".tf.json")) else (posixpath.dirname(finding.root) or ".")
     return here != root
 
 

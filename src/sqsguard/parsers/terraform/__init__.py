@@ -3,6 +3,7 @@
 Layout of this package:
 
 - `hcl.py`          files → blocks and attributes (python-hcl2's lark tree, with lines)
+- `json_syntax.py`  `.tf.json` files (the JSON syntax, CDK for Terraform's output) → the same blocks and attributes
 - `values.py`       what an expression evaluates to (known data, or the model's unknowns)
 - `expressions.py`  the evaluator: references, operators, templates, for-expressions
 - `functions.py`    Terraform's built-in functions that can be evaluated statically
@@ -15,7 +16,7 @@ Layout of this package:
 - `drafts.py`       evaluated resource blocks; instances merged into one per block
 - `build.py`        drafts → Queue, Key, Alias, KeyPolicyAttachment, UnreadModule (with `sources.py`: producers; `iam.py`: roles, policies, consumers, queue policies)
 
-Which directories are roots: every scanned directory with a .tf file that mentions queues,
+Which directories are roots: every scanned directory with a .tf or .tf.json file that mentions queues,
 keys or module calls, except one that another scanned directory calls as a local module
 (`source = "./..."`): it is evaluated through its caller, with the caller's inputs. A
 directory named explicitly on the command line is always a root too. Each root is one scan
@@ -46,7 +47,7 @@ from ...model import Model
 from .. import ParseOutcome
 from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
 
-_RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"", re.M)
+_RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"|\"module\"[ \t\r\n]*:", re.M)
 
 
 def groups(targets: list[Target]) -> list[list[Target]]:
@@ -81,7 +82,7 @@ def groups(targets: list[Target]) -> list[list[Target]]:
 
 def _tf_names(directory: str) -> list[str]:
     try:
-        return sorted(n for n in os.listdir(directory) if n.endswith(".tf"))
+        return sorted(n for n in os.listdir(directory) if n.endswith((".tf", ".tf.json")))
     except OSError:
         return []
 
@@ -253,14 +254,23 @@ def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
 
     if path.endswith(".json"):
         try:
-            data = json.loads(inputs.read_text(path, "utf-8-sig"))
+            text = inputs.read_text(path, "utf-8-sig")
+            data = json.loads(text)
         except (OSError, ValueError) as exc:
             error = ScanError(display_path(path), getattr(exc, "lineno", None), "invalid tfvars JSON: %s" % exc)
             if error not in loader.errors:
                 loader.errors.append(error)
             return {}
         found = RootValues()
-        found.take(data if isinstance(data, dict) else {}, display_path(path))
+        from ..documents import ParseError, load_json
+
+        try:  # each value's line, for the messages that say where a variable got its value
+            marked = load_json(text, data)
+        except (ParseError, RecursionError):
+            marked = None
+        where = display_path(path)
+        spans = getattr(marked, "key_lines", None) or {}
+        found.take(data if isinstance(data, dict) else {}, lambda name: "%s:%d" % (where, spans[name][0]) if name in spans else where)
         return found
     parsed = loader.parse(path, keep=None)
     if parsed is None:

@@ -62,6 +62,7 @@ def build_model(drafts: list[Draft], fmt: Format = Format.TERRAFORM) -> Model:
             location=draft.location,
             unit=draft.unit,
             instances=draft.count,
+            construct_path=draft.construct_path,
         )
         a = draft.attrs
         if draft.rtype == "module":

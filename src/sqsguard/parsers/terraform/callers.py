@@ -12,7 +12,8 @@ import os
 import re
 from functools import lru_cache
 
-LOCAL_SOURCE = re.compile(rb'\bsource\s*=\s*"(\.\.?(?:/[^"]*)?)"')
+# `source = "./x"`, and `"source": "./x"` in the JSON syntax
+LOCAL_SOURCE = re.compile(rb'\bsource"?\s*[=:]\s*"(\.\.?(?:/[^"]*)?)"')
 
 
 @lru_cache(maxsize=8)
@@ -22,7 +23,7 @@ def _calls(root: str, skip: frozenset[str]) -> dict[str, frozenset[str]]:
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = [d for d in subdirs if d not in skip]
         for name in files:
-            if not name.endswith(".tf"):
+            if not name.endswith((".tf", ".tf.json")):
                 continue
             try:
                 with open(os.path.join(directory, name), "rb") as handle:

@@ -41,6 +41,7 @@ class Draft:
     # Blocks with several instances: (instance key, attributes) of each, before merging.
     instances: tuple[tuple[Any, dict[str, DraftAttr]], ...] = ()
     count: int = 1  # how many instances the block has (count / for_each), when known
+    construct_path: str | None = None  # CDK for Terraform's construct path of the block
 
 
 def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged: tuple | None, prefix: str = "") -> dict[str, DraftAttr]:

@@ -144,6 +144,7 @@ class Block:
     seg: Segment
     line: int
     end_line: int
+    construct_path: str | None = None  # CDK for Terraform's path of the construct (json_syntax.py)
 
     def children(self, block_type: str) -> list["Block"]:
         return [b for b in self.blocks if b.type == block_type]

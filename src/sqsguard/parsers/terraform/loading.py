@@ -17,6 +17,7 @@ from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
 from .resources import DATA_FLOW_TOKENS, KEEP, KEEP_WITHOUT_PRINCIPALS, MODEL_TYPES
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+CONFIGURATION_SUFFIXES = (".tf", ".tf.json")  # the native syntax and the JSON syntax (json_syntax.py)
 
 # --- modules on disk --------------------------------------------------------------------------
 
@@ -98,7 +99,7 @@ class Loader:
             names = inputs.listdir(directory)
         except OSError:
             return []
-        return [os.path.join(directory, n) for n in names if n.endswith(".tf") and inputs.isfile(os.path.join(directory, n))]
+        return [os.path.join(directory, n) for n in names if n.endswith(CONFIGURATION_SUFFIXES) and inputs.isfile(os.path.join(directory, n))]
 
     def module(self, directory: str) -> Module | None:
         directory = os.path.normpath(directory)
@@ -137,12 +138,17 @@ class Loader:
                 text = None
             if text is not None:
                 try:
-                    parsed = parse_text(text, path, display, keep)
+                    if path.endswith(".tf.json"):
+                        from .json_syntax import parse_json_text
+
+                        parsed = parse_json_text(text, path, display, keep)
+                    else:
+                        parsed = parse_text(text, path, display, keep)
                     self.files_read += 1
                 except HclError as exc:
                     self.errors.append(ScanError(display, exc.line, exc.message))
                 except RecursionError:
-                    self.errors.append(ScanError(display, None, "invalid HCL: nested too deeply"))
+                    self.errors.append(ScanError(display, None, "invalid %s: nested too deeply" % ("JSON" if path.endswith(".json") else "HCL")))
         self.files[path] = parsed
         return parsed
 

@@ -506,12 +506,13 @@ class Instance:
             for label, attrs in per:
                 groups.setdefault(freeze(attrs["name"].value) if "name" in attrs else None, []).append((label, attrs))
             return [
-                Draft(rtype, address, self.unit, location, merge_instances(members, JUDGED[ALIAS]))
+                Draft(rtype, address, self.unit, location, merge_instances(members, JUDGED[ALIAS]),
+                      construct_path=block.construct_path)
                 for members in groups.values()
             ]
         instances = tuple((label[1], attrs) for label, attrs in per if label is not None) if len(per) > 1 else ()
         return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)), instances=instances,
-                      count=len(per))]
+                      count=len(per), construct_path=block.construct_path)]
 
     def evaluate_attributes(self, block: Block, ev: Evaluator, names: tuple | None) -> dict[str, DraftAttr]:
         attrs: dict[str, DraftAttr] = {}
@@ -573,7 +574,7 @@ class Instance:
                 continue
             attrs = merge_instances([(label, d.attrs) for label, d in members], JUDGED.get(first.rtype), prefix)
             out.append(Draft(first.rtype, first.address, first.unit, first.location, attrs, first.source, first.names,
-                             count=sum(d.count for _, d in members)))
+                             count=sum(d.count for _, d in members), construct_path=first.construct_path))
         return out
 
     # -- the root module's settings ------------------------------------------------------------
