@@ -44,3 +44,17 @@ def test_a_large_terraform_file_is_reported(tmp_path):
     result = scan(tmp_path)
     assert result.exit_code == 2
     assert json.loads(result.stdout)["errors"][0]["message"] == "larger than the 1 MB limit for Terraform files, not read"
+
+
+def test_a_100_mb_template_is_refused_at_the_default_limit_without_reading_it_all(tmp_path):
+    big = tmp_path / "huge.yaml"
+    with open(big, "w") as handle:
+        handle.write(QUEUE)
+        handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB on paper, nothing on disk
+    (tmp_path / "small.yaml").write_text(QUEUE.replace("Q:", "Small:"))
+    result = scan(tmp_path, "--no-cache")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["errors"] == [{"file": "huge.yaml", "line": None,
+                                 "message": "larger than the 50 MB limit, not read (max_file_mb in the configuration raises it)"}]
+    assert {f["resource"] for f in report["findings"]} == {"Small"}

@@ -4,7 +4,11 @@ files ends with a report, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -67,3 +71,38 @@ def test_a_scan_of_fuzzed_files_always_ends_with_a_report(tmp_path_factory, file
     assert "Kept" in {f.resource for f in report.findings}  # the readable file is still judged
     for error in report.errors:
         assert error.message and "internal error" not in error.message, error
+
+
+HARNESS = Path(__file__).with_name("atheris_targets.py")
+
+
+@pytest.mark.parametrize("target", ["yaml", "json", "hcl", "cache-entry"])
+def test_atheris_finds_no_crash(target, tmp_path):
+    """libFuzzer, guided by coverage of sqsguard's code, for a bounded number of inputs (a
+    test-length run; run the harness longer by hand). Skipped where atheris has no wheel."""
+    pytest.importorskip("atheris")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    env = dict(os.environ)
+    if target == "cache-entry":  # start from a real entry, so mutations reach the decoder
+        from sqsguard.engine import scan
+        from sqsguard.options import Options
+        from sqsguard.result_cache import ResultCache
+
+        cache = ResultCache(tmp_path / "cache")
+        scan([str(Path(__file__).parent / "fixtures" / "inventory" / "mixed")], Options(), jobs=1, cache=cache)
+        entry = min(cache.directory.iterdir(), key=lambda p: p.stat().st_size)
+        (corpus / "entry").write_bytes(entry.read_bytes())
+        env["SQSGUARD_FUZZ_KEY"] = entry.name
+    else:
+        seeds = {"yaml": "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {KmsMasterKeyId: !Ref K}\n",
+                 "json": '{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": "k"}}}}',
+                 "hcl": 'resource "aws_sqs_queue" "q" {\n  kms_master_key_id = var.k\n  tags = { a = "${x}" }\n}\n'}
+        (corpus / "seed").write_text(seeds[target])
+    done = subprocess.run(
+        [sys.executable, str(HARNESS), target, "-runs=3000", "-seed=1", "-max_len=4096", "-rss_limit_mb=2048",
+         "-timeout=20", str(corpus)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Done 3000 runs" in done.stderr
