@@ -90,8 +90,12 @@ class Focus:
         absolute = os.path.abspath(file)
         if absolute in self.files or os.path.abspath(unit) in self.units:
             return True
-        if "#" in unit and os.path.abspath(unit.split("#", 1)[0]) in self.files:
-            return True  # a child stack of a named template (nested_templates units)
+        if "#" in unit:
+            from .parsers.nested_templates import stack_of
+
+            stack = stack_of(unit)
+            if stack and os.path.abspath(stack[0]) in self.files:
+                return True  # a child stack of a named template
         return any(absolute.startswith(d.rstrip(os.sep) + os.sep) for d in self.directories)
 
 

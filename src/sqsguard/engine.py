@@ -58,6 +58,12 @@ def run_rules(
             if resource.format is Format.TERRAFORM and _outside_root(resource):
                 # a child module's block: say which caller, for a module several roots call
                 message = message.rstrip() + " Reached from the root module %s." % _shown_unit(resource.unit)
+            elif resource.format is Format.CLOUDFORMATION and "#" in resource.unit:
+                from .parsers.nested_templates import stack_of
+
+                stack = stack_of(resource.unit)
+                if stack:  # a child stack's resource: say which parent, for a template several read
+                    message = message.rstrip() + " Read through %s in %s." % (stack[1], stack[0])
             found.append(
                 (
                     _finding(rule_id, message, where, resource.address, resource.resource_type,
