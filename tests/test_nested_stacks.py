@@ -284,3 +284,22 @@ def test_the_cache_serves_a_tree_while_its_child_is_unchanged(tmp_path: Path) ->
         assert [r for r in third if r[0] == "SQG101"] == [("SQG101", "queues/queue.yaml", 10)] * 2
     finally:
         os.chdir(previous)
+
+
+def test_a_cdk_template_read_alone_follows_its_asset_path_metadata(tmp_path: Path) -> None:
+    source = FIXTURES / "cdk" / "nested" / "cdk.out"
+    for name in ("ParentStack.template.json", "ParentStackWorkers59BCE5BF.nested.template.json"):
+        shutil.copy(source / name, tmp_path / name)
+    parent = tmp_path / "ParentStack.template.json"
+    data = json.loads(parent.read_text())
+    (stack,) = [r for r in data["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    without = scan_fixture(parent)
+    assert [f.rule_id for f in without.findings if f.resource_type == "AWS::CloudFormation::Stack"] == ["SQG104"]
+    stack["Metadata"] = {"aws:asset:path": "ParentStackWorkers59BCE5BF.nested.template.json", "aws:asset:property": "TemplateURL"}
+    parent.write_text(json.dumps(data, indent=1))
+    report = scan_fixture(parent)
+    assert _errors(report) == []
+    assert [(f.rule_id, f.resource, f.file) for f in report.findings if f.rule_id.startswith("SQG1")] == [
+        ("SQG102", "ScratchQueue6D3A44B6", "ParentStackWorkers59BCE5BF.nested.template.json"),
+        ("SQG103", "ReportsQueue3E7B859E", "ParentStackWorkers59BCE5BF.nested.template.json"),
+    ]

@@ -12,6 +12,9 @@
   (`TemplateBody: |`) keeps its lines, so the body's line n is the file's line n after the `|`;
   any other spelling (a JSON string, a quoted or folded scalar) has no lines of its own, and
   everything in it is placed on the `TemplateBody` line.
+- A CDK template read on its own (not through its `cdk.out` manifest) names its nested stack's
+  template in the stack resource's `aws:asset:path` metadata (the CDK CLI writes it); that
+  file, beside the parent, is read.
 - A child that is not on disk (an `https://` or `s3://` URL, a Serverless Application
   Repository application, a location only deployment knows) is an `UnreadModule`: reported as
   not read (SQG104), never a silent pass. A child that cannot be read (missing, not a template,
@@ -168,6 +171,9 @@ class _Reader:
             self._unread(inst, lid, resource, source)
             return None
         value = inst.resolver.resolve(raw) if is_intrinsic(raw) else raw
+        metadata = resource.get("Metadata")
+        if isinstance(metadata, dict) and metadata.get("aws:asset:property") == prop and isinstance(metadata.get("aws:asset:path"), str):
+            value = metadata["aws:asset:path"]  # a CDK template read alone: the nested template beside it
         if not isinstance(value, str) or not value.strip():
             self._unread(inst, lid, resource, "%s %s, which only deployment knows" % (prop, show(raw)))
             return None
