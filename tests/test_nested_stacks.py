@@ -92,7 +92,7 @@ def test_unreadable_children_are_errors_at_the_template_url_line() -> None:
     ]
     cycle = scan_fixture(NESTED / "broken" / "cycle.yaml")
     assert _errors(cycle) == [
-        ("cycle.yaml", 8, "nested stack Again: TemplateURL cycle.yaml is a template this one is nested in (a cycle); not read again")
+        ("cycle.yaml", 8, "nested stack Again: TemplateURL ./cycle.yaml is a template this one is nested in (a cycle); not read again")
     ]
     assert _short(cycle) == [("SQG102", "Scratch", "cycle.yaml", 3, None, "medium")]  # read once
 
@@ -170,8 +170,8 @@ def test_a_two_file_cycle_found_by_the_directory_scan_is_not_dropped(tmp_path: P
     _write(tmp_path, {"a.yaml": _stack("b.yaml", QUEUE.replace("Resources:\n", "")), "b.yaml": _stack("a.yaml")})
     report = scan_fixture(tmp_path)
     assert sorted(_errors(report)) == [
-        (str(Path(tmp_path.name, "a.yaml")), 5, "nested stack Child: TemplateURL %s/b.yaml is a template this one is nested in (a cycle); not read again" % tmp_path.name),
-        (str(Path(tmp_path.name, "b.yaml")), 5, "nested stack Child: TemplateURL %s/a.yaml is a template this one is nested in (a cycle); not read again" % tmp_path.name),
+        (str(Path(tmp_path.name, "a.yaml")), 5, "nested stack Child: TemplateURL b.yaml (%s/b.yaml) is a template this one is nested in (a cycle); not read again" % tmp_path.name),
+        (str(Path(tmp_path.name, "b.yaml")), 5, "nested stack Child: TemplateURL a.yaml (%s/a.yaml) is a template this one is nested in (a cycle); not read again" % tmp_path.name),
     ]
     assert {f.rule_id for f in report.findings} == {"SQG102"}
 

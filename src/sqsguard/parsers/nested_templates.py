@@ -203,7 +203,8 @@ class _Reader:
 
     def _read_child(self, inst: _Instance, lid: str, props: dict, prop: str, path: str) -> _Instance | None:
         shown = display_path(path)
-        what = "nested stack %s: %s %s" % (lid, prop, shown)
+        written = props.get(prop) if isinstance(props.get(prop), str) else shown
+        what = "nested stack %s: %s %s" % (lid, prop, written if written.strip() in (shown, "./" + shown) else "%s (%s)" % (written, shown))
         real = os.path.realpath(path)
         if real in inst.ancestors:
             self._error(inst, props, prop, "%s is a template this one is nested in (a cycle); not read again" % what)
