@@ -303,3 +303,19 @@ def test_a_cdk_template_read_alone_follows_its_asset_path_metadata(tmp_path: Pat
         ("SQG102", "ScratchQueue6D3A44B6", "ParentStackWorkers59BCE5BF.nested.template.json"),
         ("SQG103", "ReportsQueue3E7B859E", "ParentStackWorkers59BCE5BF.nested.template.json"),
     ]
+
+
+def test_a_template_used_many_times_at_every_level_is_read_up_to_a_limit(tmp_path: Path) -> None:
+    def level(n: int) -> str:
+        return "Resources:\n" + "".join(
+            "  S%d:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: l%d.yaml\n" % (i, n + 1)
+            for i in range(4)
+        )
+
+    files = {"l%d.yaml" % n: level(n) for n in range(6)}
+    files["l6.yaml"] = QUEUE
+    _write(tmp_path, files)
+    report = scan_fixture(tmp_path / "l0.yaml")
+    assert report.errors and all(e.message.endswith(": more than 250 nested stacks under l0.yaml; not read") for e in report.errors)
+    assert len(report.errors) <= 4 * 6  # one per stack resource line, however often it was met
+    assert report.files_scanned == 7  # each file parsed once

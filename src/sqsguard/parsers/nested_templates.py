@@ -46,6 +46,7 @@ STACK = "AWS::CloudFormation::Stack"
 APPLICATION = "AWS::Serverless::Application"
 STACK_SET = "AWS::CloudFormation::StackSet"
 MAX_DEPTH = 8  # AWS allows deeper nesting; a tree this deep in one repository is a mistake
+MAX_INSTANCES = 250  # child stacks read for one root (a template used many times at every level multiplies)
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _LITERAL_BLOCK = re.compile(r":\s*\|[0-9+-]*\s*(#.*)?$")
@@ -94,6 +95,8 @@ class _Reader:
         self.limit = limit
         self.root_display = root_display
         self.tree = Tree()
+        self.instances = 0
+        self.loaded: dict[str, Any] = {}  # path -> the child's document, or the message why not
 
     # -- one instance ---------------------------------------------------------------------------
 
@@ -212,34 +215,18 @@ class _Reader:
         if len(inst.chain) >= MAX_DEPTH:
             self._error(inst, props, prop, "%s is nested more than %d stacks deep; not read" % (what, MAX_DEPTH))
             return None
+        if self.instances >= MAX_INSTANCES:
+            self._error(inst, props, prop, "%s: more than %d nested stacks under %s; not read" % (what, MAX_INSTANCES, self.root_display))
+            return None
+        self.instances += 1
         self.tree.children.add(os.path.abspath(path))
-        kind = inputs.kind(path)
-        if kind != "file":
-            self._error(inst, props, prop, "%s %s" % (what, "does not exist" if kind is None else "is not a file"))
+        if path not in self.loaded:
+            self.loaded[path] = self._load(path)
+        loaded = self.loaded[path]
+        if isinstance(loaded, str):
+            self._error(inst, props, prop, "%s %s" % (what, loaded))
             return None
-        try:
-            data = inputs.read_bytes(path, self.limit)
-        except OSError as exc:
-            self._error(inst, props, prop, "%s cannot be read: %s" % (what, exc.strerror or exc))
-            return None
-        if len(data) > self.limit:
-            self._error(inst, props, prop, "%s is larger than the %g MB limit; not read" % (what, self.limit / 1024 / 1024))
-            return None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self._error(inst, props, prop, "%s is not UTF-8 text (byte %d)" % (what, exc.start))
-            return None
-        try:
-            doc = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)
-        except ParseError as exc:
-            at = " at line %d" % exc.line if exc.line else ""
-            self._error(inst, props, prop, "%s cannot be read: %s%s" % (what, exc.message, at))
-            return None
-        if not is_template(doc):
-            self._error(inst, props, prop, "%s is not a CloudFormation template (no Resources)" % what)
-            return None
-        self.tree.files_read += 1
+        doc, text = loaded
         child = _Instance(
             doc, os.path.abspath(path), shown, self._unit(inst, lid), inst.chain + (lid,),
             self._parameters(inst, props.get("Parameters")),
@@ -248,6 +235,30 @@ class _Reader:
         )
         self.build(child)
         return child
+
+    def _load(self, path: str) -> tuple[Any, str] | str:
+        """A child template's document and text, or why it cannot be read."""
+        kind = inputs.kind(path)
+        if kind != "file":
+            return "does not exist" if kind is None else "is not a file"
+        try:
+            data = inputs.read_bytes(path, self.limit)
+        except OSError as exc:
+            return "cannot be read: %s" % (exc.strerror or exc)
+        if len(data) > self.limit:
+            return "is larger than the %g MB limit; not read" % (self.limit / 1024 / 1024)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return "is not UTF-8 text (byte %d)" % exc.start
+        try:
+            doc = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)
+        except ParseError as exc:
+            return "cannot be read: %s%s" % (exc.message, " at line %d" % exc.line if exc.line else "")
+        if not is_template(doc):
+            return "is not a CloudFormation template (no Resources)"
+        self.tree.files_read += 1
+        return doc, text
 
     def _unit(self, inst: _Instance, lid: str) -> str:
         return "%s#%s" % (self.root_display, "/".join(inst.chain + (lid,)))
