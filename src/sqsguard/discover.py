@@ -78,7 +78,8 @@ def is_cloud_assembly_manifest(path: str) -> bool:
 class Focus:
     """What to report when files are named on the command line (a pre-commit hook passes the
     changed files): findings located in those files, or under the directories named beside
-    them, or of the root modules whose `.tfvars` were named. Everything else is still read, for
+    them, or of the root modules whose `.tfvars` were named, or of the child stacks read
+    through a named template. Everything else is still read, for
     context (a child module is evaluated through the root modules that call it), but not
     reported. None of this applies when only directories are named."""
 

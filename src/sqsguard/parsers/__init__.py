@@ -2,7 +2,9 @@
 
 Everything a parser raises for bad input becomes a `ScanError` (file, line, reason); the scan
 goes on with the other targets. A document's format is decided by its content: a JSON file may
-be a CloudFormation template, a CDK template, a Terraform plan, or unrelated.
+be a CloudFormation template, a CDK template, a Terraform plan, or unrelated. A template is read
+with the child stacks it names on disk (`nested_templates`); a child the directory scan also
+found on its own is then left to its parents (`without_read_children`).
 """
 
 from __future__ import annotations
