@@ -37,7 +37,7 @@ from typing import Any, Callable
 from .. import inputs
 from ..discover import display_path
 from ..findings import ScanError
-from ..model import Format, Location, Model, Unresolved, UnreadModule
+from ..model import Format, Location, Model, Unresolved, UnreadModule, is_aws_managed_sqs_key
 from .cloudformation import build_model, is_template, metadata_ignores
 from .documents import Node, ParseError, load_json, load_yaml
 from .intrinsics import Resolver, is_intrinsic, show
@@ -46,6 +46,7 @@ STACK = "AWS::CloudFormation::Stack"
 APPLICATION = "AWS::Serverless::Application"
 STACK_SET = "AWS::CloudFormation::StackSet"
 MAX_DEPTH = 8  # AWS allows deeper nesting; a tree this deep in one repository is a mistake
+_KINDS = {STACK: "Nested stack", APPLICATION: "Nested application", STACK_SET: "StackSet"}
 MAX_INSTANCES = 250  # child stacks read for one root (a template used many times at every level multiplies)
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -189,6 +190,11 @@ class _Reader:
 
     def _unread(self, inst: _Instance, lid: str, resource: dict, source: str) -> None:
         start, end = _span(inst.doc["Resources"], lid)
+        props = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+        given = props.get("Parameters")
+        values = _pairs(inst.resolver, given) if isinstance(given, list) else self._parameters(inst, given)
+        managed = tuple("%s: %s" % (name, value) for name, value in values.items()
+                        if isinstance(value, str) and is_aws_managed_sqs_key(value))
         self.tree.model.unread_modules.append(UnreadModule(
             address=lid,
             resource_type=str(resource.get("Type")),
@@ -198,6 +204,11 @@ class _Reader:
             construct_path="/".join(inst.chain + (lid,)) if inst.chain else None,
             ignores=metadata_ignores(resource, inst.display, start),
             source=source,
+            managed_key_inputs=managed,
+            kind=_KINDS.get(str(resource.get("Type")), "Child stack"),
+            reason="sqsguard reads child templates from disk only",
+            advice="scan its template from disk (a local TemplateURL or Location, as written before "
+                   "`aws cloudformation package` or `sam package`)",
         ))
 
     def _error(self, inst: _Instance, props: Any, prop: str, message: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import Attr, Encryption, EncryptionChoice, Format, Location, Model, Queue
+from ..model import Attr, Encryption, EncryptionChoice, Location, Model, Queue
 from ..options import Options
 from .base import Hit, rule, set_by
 
@@ -120,15 +120,6 @@ def queue_key_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
             continue
         yield Hit(queue, message, _at(queue.kms_key))
     for module in model.unread_modules:
-        if module.format is not Format.TERRAFORM:
-            yield Hit(
-                module,
-                "%s %s (%s) was not read: sqsguard reads child templates from disk only, so the queues "
-                "and keys it may create cannot be verified — scan its template from disk (a local "
-                "TemplateURL or Location, as written before `aws cloudformation package` or `sam package`)."
-                % (_CHILD_STACKS.get(module.resource_type, "Child stack"), module.address, module.source),
-            )
-            continue
         given = ""
         if module.managed_key_inputs:
             given = (
@@ -137,17 +128,9 @@ def queue_key_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
             )
         yield Hit(
             module,
-            "Module %s (source %s) was not read: sqsguard has no model of it, so the queues and "
-            "keys it may create cannot be verified — scan its code or a plan (terraform show -json).%s"
-            % (module.address, module.source, given),
+            "%s %s (source %s) was not read: %s, so the queues and keys it may create cannot be "
+            "verified — %s.%s" % (module.kind, module.address, module.source, module.reason, module.advice, given),
         )
-
-
-_CHILD_STACKS = {
-    "AWS::CloudFormation::Stack": "Nested stack",
-    "AWS::Serverless::Application": "Nested application",
-    "AWS::CloudFormation::StackSet": "StackSet",
-}
 
 
 @rule("SQG105")
