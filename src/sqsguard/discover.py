@@ -33,8 +33,9 @@ TERRAFORM_SUFFIXES = (".tf", ".tf.json")  # the native syntax and the JSON synta
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 
 # A file can matter only if it names one of these (checked on raw bytes, before parsing): every
-# queue and key type of the CloudFormation and Terraform resource tables (test_layout.py checks).
-DOCUMENT_TOKENS = (b"AWS::SQS::", b"AWS::KMS::", b"aws_sqs_", b"aws_kms_")
+# queue and key type of the CloudFormation and Terraform resource tables (test_layout.py checks),
+# and the stacks, SAM applications and StackSets whose child templates may hold them.
+DOCUMENT_TOKENS = (b"AWS::SQS::", b"AWS::KMS::", b"aws_sqs_", b"aws_kms_", b"AWS::CloudFormation::Stack", b"AWS::Serverless::Application")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def cdktf_stacks(path: str) -> list[str] | None:
 class Focus:
     """What to report when files are named on the command line (a pre-commit hook passes the
     changed files): findings located in those files, or under the directories named beside
-    them, or of the root modules whose `.tfvars` were named. Everything else is still read, for
+    them, or of the root modules whose `.tfvars` were named, or of the child stacks read
+    through a named template. Everything else is still read, for
     context (a child module is evaluated through the root modules that call it), but not
     reported. None of this applies when only directories are named."""
 
@@ -111,6 +113,12 @@ class Focus:
         absolute = os.path.abspath(file)
         if absolute in self.files or os.path.abspath(unit) in self.units:
             return True
+        if "#" in unit:
+            from .parsers.nested_templates import stack_of
+
+            stack = stack_of(unit)
+            if stack and os.path.abspath(stack[0]) in self.files:
+                return True  # a child stack of a named template
         return any(absolute.startswith(d.rstrip(os.sep) + os.sep) for d in self.directories)
 
 
@@ -191,7 +199,11 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
             problems.append(Problem(display_path(error.filename or path), "cannot read the directory: %s" % (error.strerror or error)))
 
         for directory, subdirs, files in os.walk(path, onerror=unreadable):
-            subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not excluded(os.path.join(directory, d)))
+            subdirs[:] = sorted(
+                d for d in subdirs
+                if (d not in SKIP_DIRS or (d == ".aws-sam" and not _has_sam_source(files)))
+                and not excluded(os.path.join(directory, d))
+            )
             files = [f for f in files if not excluded(os.path.join(directory, f))]
             for name in files:
                 full = os.path.join(directory, name)
@@ -231,6 +243,16 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
             if t.kind == "cdk" or not any(t.path.startswith(root) for root in roots)
         ]
     return targets, problems
+
+
+# `sam build` copies the project's templates (children too) into .aws-sam/build; beside the
+# template it was built from (its default --template), the copy is skipped: the source is read,
+# and its findings are on the lines the user edits. Without one, the copy is all there is.
+SAM_SOURCES = ("template.yaml", "template.yml", "template.json")
+
+
+def _has_sam_source(files: list[str]) -> bool:
+    return any(name in files for name in SAM_SOURCES)
 
 
 def _add_module_of_file(path: str, add, excluded) -> None:

@@ -13,7 +13,7 @@ from .findings import Checked, Finding, Report, ScanError
 from .link import link
 from .model import OWN_ACCOUNT, PARTITION, REGION, Format, Location, Model, Resource
 from .options import Options
-from .parsers import ParseOutcome, jobs_for, parse_job, parse_recorded
+from .parsers import ParseOutcome, jobs_for, parse_job, parse_recorded, without_read_children
 from .repository import RepoPaths
 
 # Below this many targets, a process pool costs more than it saves.
@@ -58,6 +58,12 @@ def run_rules(
             if resource.format is Format.TERRAFORM and _outside_root(resource):
                 # a child module's block: say which caller, for a module several roots call
                 message = message.rstrip() + " Reached from the root module %s." % _shown_unit(resource.unit)
+            elif resource.format is Format.CLOUDFORMATION and "#" in resource.unit:
+                from .parsers.nested_templates import stack_of
+
+                stack = stack_of(resource.unit)
+                if stack:  # a child stack's resource: say which parent, for a template several read
+                    message = message.rstrip() + " Read through %s in %s." % (stack[1], stack[0])
             found.append(
                 (
                     _finding(rule_id, message, where, resource.address, resource.resource_type,
@@ -147,7 +153,7 @@ def job_size(job: tuple[str, list[Target]]) -> int:
 
 def parse_all(targets: list[Target], options: Options, jobs: int | None, progress=None, cache=None) -> list[ParseOutcome]:
     """Every job's outcome, in the jobs' order (the report does not depend on --jobs or the
-    cache). With a `cache` (result_cache.ResultCache), jobs whose entry still holds are not
+    cache); a child template found alone that its parent reads gets an empty one. With a `cache` (result_cache.ResultCache), jobs whose entry still holds are not
     parsed, and the others' outcomes are stored. The jobs left to parse go to a process pool
     only when there are enough of them; the largest go first, one at a time, so no process is
     left with a tail of big ones. `progress(done, total, display)` after each job."""
@@ -196,7 +202,7 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
             finish(index, parse(work[index], options))
     if cache is not None and cache.stats.written:
         cache.prune()
-    return outcomes
+    return without_read_children(work, outcomes)
 
 
 class ScanAbort(Exception):

@@ -475,10 +475,15 @@ class Alias(Resource):
 
 @dataclass
 class UnreadModule(Resource):
-    """A module call whose source sqsguard does not read (a remote module it has no model of)."""
+    """A module call whose source sqsguard does not read (a remote module it has no model of),
+    or a child stack whose template is not on disk."""
 
     source: str = ""
     managed_key_inputs: tuple[str, ...] = ()  # its inputs that are alias/aws/sqs, as written
+    # How messages name it, why it is not read, and what to do (the defaults: a Terraform module).
+    kind: str = "Module"
+    reason: str = "sqsguard has no model of it"
+    advice: str = "scan its code or a plan (terraform show -json)"
 
 
 # The services that deliver to queues, and the principal each encrypts under.

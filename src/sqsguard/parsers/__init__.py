@@ -2,7 +2,9 @@
 
 Everything a parser raises for bad input becomes a `ScanError` (file, line, reason); the scan
 goes on with the other targets. A document's format is decided by its content: a JSON file may
-be a CloudFormation template, a CDK template, a Terraform plan, or unrelated.
+be a CloudFormation template, a CDK template, a Terraform plan, or unrelated. A template is read
+with the child stacks it names on disk (`nested_templates`); a child the directory scan also
+found on its own is then left to its parents (`without_read_children`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class ParseOutcome:
     model: Model = field(default_factory=Model)
     errors: list[ScanError] = field(default_factory=list)
     files_scanned: int = 0
+    children: list[str] = field(default_factory=list)  # child templates read through this one (absolute)
 
 
 def parse_job(job: tuple[str, list[Target]], options: Options) -> ParseOutcome:
@@ -90,9 +93,7 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         if is_json:
             model = _parse_json_document(target, text, options)
         else:
-            from .cloudformation import parse_template
-
-            model = parse_template(text, is_json=False, display=target.display, parameters=options.parameters)
+            model = _parse_template_tree(target, text, options)
     except ParseError as exc:
         if not _looks_relevant(text):
             return ParseOutcome()  # an unrelated file we could not read does not concern us
@@ -103,6 +104,8 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         if not is_json and looks_like_service(text):  # a service file by another name
             return _parse_serverless(target, text, is_json, options)
         return ParseOutcome()
+    if isinstance(model, ParseOutcome):
+        return model
     return ParseOutcome(model=model, files_scanned=1)
 
 
@@ -126,7 +129,21 @@ def _parse_serverless(target: Target, text: str, is_json: bool, options: Options
     return ParseOutcome(model=model, errors=problems, files_scanned=1)
 
 
-def _parse_json_document(target: Target, text: str, options: Options) -> Model | None:
+def _parse_template_tree(target: Target, text: str, options: Options, data: object = None) -> ParseOutcome | None:
+    """A template with the child stacks it declares (`nested_templates`); None when the
+    document is not a template."""
+    from .cloudformation import is_template
+    from .documents import load_json, load_yaml
+    from .nested_templates import read_tree
+
+    doc = load_json(text, data) if data is not None else load_yaml(text)
+    if not is_template(doc):
+        return None
+    tree = read_tree(doc, target.path, target.display, options.parameters, limit_bytes(options), text)
+    return ParseOutcome(model=tree.model, errors=tree.errors, files_scanned=tree.files_read, children=sorted(tree.children))
+
+
+def _parse_json_document(target: Target, text: str, options: Options) -> Model | ParseOutcome | None:
     from .documents import parse_json
 
     data = parse_json(text)
@@ -138,17 +155,37 @@ def _parse_json_document(target: Target, text: str, options: Options) -> Model |
         from .tfplan import parse_plan
 
         return parse_plan(data, text, target.display, options)
-    from .cloudformation import is_template, parse_template
+    from .cloudformation import is_template
 
     if not is_template(data):
         return None
-    return parse_template(text, is_json=True, display=target.display, parameters=options.parameters, data=data)
+    return _parse_template_tree(target, text, options, data)
+
+
+def without_read_children(jobs: list[tuple[str, list[Target]]], outcomes: list[ParseOutcome]) -> list[ParseOutcome]:
+    """A child template the directory scan found on its own is reported through its parent
+    (with the values the parent passes), not again alone with unknown parameters: its own
+    outcome is left out, unless it was named on the command line or no template outside a
+    cycle reads it."""
+    read_by: dict[str, set[int]] = {}
+    for index, outcome in enumerate(outcomes):
+        for child in outcome.children:
+            read_by.setdefault(child, set()).add(index)
+    if not read_by:
+        return outcomes
+    own = {targets[0].path: index for index, (kind, targets) in enumerate(jobs) if kind == "document"}
+    roots = {index for path, index in own.items() if path not in read_by or jobs[index][1][0].explicit}
+    covered = {child for index in roots for child in outcomes[index].children}
+    return [
+        ParseOutcome() if index not in roots and kind == "document" and targets[0].path in covered else outcome
+        for index, ((kind, targets), outcome) in enumerate(zip(jobs, outcomes))
+    ]
 
 
 def _looks_relevant(text: str) -> bool:
     if '"planned_values"' in text or '"resource_changes"' in text:
         return True
-    return "Resources" in text and ("AWS::SQS::" in text or "AWS::KMS::" in text)
+    return "Resources" in text and any(t in text for t in ("AWS::SQS::", "AWS::KMS::", "AWS::CloudFormation::Stack", "AWS::Serverless::Application"))
 
 
 def _parse_cdk(target: Target, options: Options) -> ParseOutcome:

@@ -75,8 +75,11 @@ def build_model(
     fmt: Format,
     parameters: dict[str, Any],
     construct_paths: dict[str, str] | None = None,
+    resolver: Resolver | None = None,
 ) -> Model:
-    resolver = Resolver(template, unit, parameters)
+    """`resolver`: one made for this template by the caller (nested stacks: with the parent's
+    values and the children's outputs); by default one with `parameters`."""
+    resolver = resolver or Resolver(template, unit, parameters)
     resources = template.get("Resources")
     model = Model()
     if not isinstance(resources, dict):

@@ -77,8 +77,16 @@ class Resolver:
         template: dict,
         unit: str,
         parameter_values: dict[str, Any] | None = None,
+        stack_output: Any = None,
+        given_by: str | None = None,
     ):
+        """`stack_output(logical_id, name)`: the value of a nested stack's output
+        (`!GetAtt Child.Outputs.Name`), or None when that resource is not a stack read from
+        disk. `given_by`: how messages name a given parameter value (`%s` is its name), when
+        the values are not from --parameter (a parent template's)."""
         self.unit = unit
+        self._stack_output = stack_output
+        self._given_by = given_by
         self.resources = template.get("Resources") if isinstance(template, dict) else None
         if not isinstance(self.resources, dict):
             self.resources = {}
@@ -132,6 +140,8 @@ class Resolver:
         name = node["Ref"]
         if name in self._given:
             given = self._given[name]
+            if self._given_by:
+                return self._given_by % name
             return "--parameter %s" % name if isinstance(given, str) else "the parent stack's value for %s" % name
         spec = self._specs[name]
         if isinstance(spec, dict) and str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
@@ -295,6 +305,10 @@ class Resolver:
             return Unresolved(expr, "Fn::GetAtt of a computed attribute")
         if arg[0] not in self.resources:
             return Unresolved(expr, "no resource named %s in this template" % arg[0])
+        if self._stack_output is not None and attribute.startswith("Outputs."):
+            value = self._stack_output(arg[0], attribute[len("Outputs."):])
+            if value is not None:
+                return value
         return ResourceRef(self.unit, arg[0], attribute, expr)
 
     def _sub(self, arg: Any, expr: str, depth: int) -> Any:

@@ -128,9 +128,8 @@ def queue_key_unverifiable(model: Model, options: Options) -> Iterator[Hit]:
             )
         yield Hit(
             module,
-            "Module %s (source %s) was not read: sqsguard has no model of it, so the queues and "
-            "keys it may create cannot be verified — scan its code or a plan (terraform show -json).%s"
-            % (module.address, module.source, given),
+            "%s %s (source %s) was not read: %s, so the queues and keys it may create cannot be "
+            "verified — %s.%s" % (module.kind, module.address, module.source, module.reason, module.advice, given),
         )
 
 
