@@ -22,6 +22,14 @@ MAX_ENTRY = 16 * 1024 * 1024  # the tables are about 0.8 MB
 
 
 def hcl_parser() -> Any:
+    """python-hcl2's parser, with sqsguard's faster position propagation (positions.py)."""
+    from .positions import lark_positions
+
+    with lark_positions():
+        return _built()
+
+
+def _built() -> Any:
     import hcl2.parser as hp
 
     if hp.PARSER_FILE.is_file():
