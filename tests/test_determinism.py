@@ -35,9 +35,24 @@ def first(tmp_path_factory):
     return _run(tmp_path_factory.mktemp("det"), "first", "0", "--jobs", "1")
 
 
-@pytest.mark.parametrize("seed, jobs", [("0", "1"), ("1", "2"), ("12345", "2"), ("random", "1")])
-def test_reports_are_byte_identical(first, tmp_path, seed, jobs):
-    again = _run(tmp_path, "again", seed, "--jobs", jobs)
+@pytest.mark.parametrize("seed, jobs, cache", [("0", "1", "shared"), ("1", "2", "shared"), ("12345", "2", "shared"),
+                                              ("random", "1", "shared"), ("1", "2", "none")])
+def test_reports_are_byte_identical(first, tmp_path, seed, jobs, cache):
+    flags = ("--no-cache",) if cache == "none" else ()  # "shared": the suite's cache, warm by now
+    again = _run(tmp_path, "again", seed, "--jobs", jobs, *flags)
     assert list(again) == list(first)
     for name in first:
-        assert again[name] == first[name], "%s differs with PYTHONHASHSEED=%s --jobs %s" % (name, seed, jobs)
+        assert again[name] == first[name], "%s differs with PYTHONHASHSEED=%s --jobs %s, cache %s" % (name, seed, jobs, cache)
+
+
+def test_a_cache_written_under_one_hash_seed_is_read_under_another(first, tmp_path):
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "sqsguard", "scan", *PATHS, "--format", "json", "--cache-dir", str(cache)]
+    stats = []
+    for seed in ("0", "987"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, SQSGUARD_CACHE_STATS="1")
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode in (0, 1), done.stderr
+        assert done.stdout.encode() == first["scan.json"]
+        stats.append(done.stderr.strip().splitlines()[-1])
+    assert ": 0 hits," in stats[0] and " 0 misses, 0 written" in stats[1], stats

@@ -97,15 +97,20 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
         write_baseline=write_baseline,
     )
     progress = progress_for(quiet)
+    cache = result_cache(settings)
     try:
         report = scan_with(scan_paths, options_from(settings), select, ignores, jobs, filters, views=views, label=label,
-                           progress=progress, cache=result_cache(settings))
+                           progress=progress, cache=cache)
     except (BaselineError, ScanAbort) as exc:
         click.echo("error: %s" % exc, err=True)
         sys.exit(EXIT_ERROR)
     finally:
         if progress is not None:
             progress.close()
+    if cache is not None and os.environ.get("SQSGUARD_CACHE_STATS"):
+        stats = cache.stats
+        click.echo("cache %s: %d hits, %d misses, %d written, %d not cacheable"
+                   % (cache.directory, stats.hits, stats.misses, stats.written, stats.uncacheable), err=True)
     return report, filters
 
 
