@@ -105,20 +105,6 @@ def encode(value: Any) -> tuple[list, Any]:
     return table, root
 
 
-def _class(name: Any, cache: dict[str, type]) -> type:
-    found = cache.get(name)
-    if found is not None:
-        return found
-    if not isinstance(name, str) or name not in ALLOWED:
-        raise BadEntry("class %r is not one the cache writes" % (name,))
-    import importlib
-
-    module, _, qualname = name.partition(":")
-    found = getattr(importlib.import_module(module), qualname)
-    cache[name] = found
-    return found
-
-
 def refuse_objects(pairs: Any) -> Any:
     """`object_pairs_hook` for json.loads: `encode` writes no JSON object, so any is hostile."""
     raise BadEntry("a JSON object")
