@@ -106,7 +106,7 @@ def _structural(doc: Any, is_json: bool, path: str) -> str | None:
             return "%s (%s): not a format sqsguard reads" % (what, value)
         if kind == "kubernetes":
             group = value.split("/", 1)[0].split(".", 1)[1]
-            return "Kubernetes manifest for %s (%s): not a format sqsguard reads" % (_CONTROLLERS.get(group, group), value)
+            return "Kubernetes manifest (%s, %s): not a format sqsguard reads" % (value, _CONTROLLERS.get(group, group))
         if kind == "terraform-json":
             return ("Terraform JSON syntax (%s), but Terraform reads JSON only from files named *.tf.json: "
                     "not read as Terraform (rename it %s.tf.json if it is one)" % (value, _stem(path)))
@@ -163,7 +163,7 @@ def _by_lines(text: str, problem: str | None, problem_line: int | None) -> str |
         return "Pulumi program (%s) that cannot be read as YAML (%s): not a format sqsguard reads" % (value, why)
     if kind == "kubernetes":
         group = value.split("/", 1)[0].split(".", 1)[1]
-        return "Kubernetes manifest for %s (%s): not a format sqsguard reads" % (_CONTROLLERS.get(group, group), value)
+        return "Kubernetes manifest (%s, %s): not a format sqsguard reads" % (value, _CONTROLLERS.get(group, group))
     return ('Terraform code (resource "%s") in a file Terraform does not read (only *.tf and *.tf.json): '
             "not read as Terraform" % value)
 
