@@ -57,7 +57,9 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
 
 def sqsguard(target: Path, jobs: int, cache: Path | None) -> list[str]:
     flags = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
-    return [sys.executable, "-m", "sqsguard", "scan", str(target), "--format", "json", "--output", os.devnull,
+    script = Path(sys.executable).with_name("sqsguard")  # the console script users run, beside this Python
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "sqsguard"]
+    return [*command, "scan", str(target), "--format", "json", "--output", os.devnull,
             "--jobs", str(jobs), "--quiet", *flags]
 
 

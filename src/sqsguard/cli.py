@@ -53,15 +53,20 @@ def scan_inputs(function):
         click.option("--quiet", "-q", is_flag=True, help="No progress line on the terminal (it is never shown in CI or pipes)."),
         click.option("--cache-dir", type=click.Path(file_okay=False), help="Result cache directory (default: the user cache directory)."),
         click.option("--no-cache", is_flag=True, help="Parse everything again; read and write no result cache."),
+        click.option("--strict", is_flag=True, default=None,
+                     help="Exit 2 when a file declares SQS or KMS resources in a form sqsguard does not read (the report's skipped files)."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-def given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir=None, no_cache=False) -> dict:
+def given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir=None, no_cache=False,
+                 strict=None) -> dict:
     """The configuration values the shared input options gave (only those given)."""
     given: dict = {}
+    if strict:
+        given["strict"] = True
     if cache_dir:
         given["cache_dir"] = cache_dir
     if no_cache:
@@ -174,6 +179,7 @@ def scan(
     quiet: bool,
     cache_dir: str | None,
     no_cache: bool,
+    strict: bool | None,
     show_suppressed: bool,
     sarif_category: str | None,
     sarif_omit_suppressed: bool,
@@ -194,7 +200,7 @@ def scan(
         given["fail_on"] = fail_on
     if baseline:
         given["baseline"] = baseline
-    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache))
+    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict))
     formats = formats or ("text",)
     if len(outputs) > len(formats) or len(formats) - len(outputs) > 1:
         raise click.UsageError("give one --output per --format (one format may go to stdout)")
@@ -218,12 +224,13 @@ def scan(
         "fail_on": fail_on,
         "include_suppressed": not sarif_omit_suppressed,
         "category": sarif_category,
+        "strict": bool(settings["strict"]),
     }
     for index, name in enumerate(formats):
         _emit(report, name, outputs[index] if index < len(outputs) else None, color, extras)
     if "github" in formats and os.environ.get("GITHUB_STEP_SUMMARY"):
         _append_step_summary(report, extras)
-    sys.exit(exit_code(report, fail_on))
+    sys.exit(exit_code(report, fail_on, bool(settings["strict"])))
 
 
 def _unknown(selectors: list[str]) -> list[str]:
@@ -360,8 +367,11 @@ def write_output(text: str, output: str | None, colour: bool = False) -> None:
         sys.exit(EXIT_ERROR)
 
 
-def exit_code(report: Report, fail_on: str) -> int:
-    if report.errors:
+def exit_code(report: Report, fail_on: str, strict: bool = False) -> int:
+    """2 when a file could not be read (with `strict`, also when a file was skipped: it declares
+    SQS or KMS resources in a form sqsguard does not read), else 1 for a finding at or above
+    `fail_on`, else 0."""
+    if report.errors or (strict and report.skipped):
         return EXIT_ERROR
     if fail_on == "never":
         return EXIT_CLEAN

@@ -21,12 +21,13 @@ from .cli import EXIT_CLEAN, EXIT_ERROR, given_inputs, run_scan, scan_inputs, wr
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @scan_inputs
 def inventory_command(paths, fmt, output, merge_files, label, config_file, parameters, variables, var_files,
-                      own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache) -> None:
+                      own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache, strict) -> None:
     """One row per queue: its encryption mode, key, rotation, ownership tags, producers and
     consumers, and whether it is compliant (a customer-managed key with a least-privilege policy:
     no unsuppressed SQG1xx, SQG2xx, SQG304 or SQG4xx finding on the queue or its key).
 
-    Exit 0, or 2 when a file could not be read (the inventory then says which)."""
+    Exit 0, or 2 when a file could not be read (the inventory then says which), or with
+    --strict when a file declares SQS or KMS resources in a form sqsguard does not read."""
     from . import inventory
 
     if merge_files:
@@ -54,12 +55,23 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
         from .repository import remote_label
 
         label = remote_label  # each queue's own repository, when one scan covers several
-    settings = _settings(scan_paths, config_file, given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache))
+    settings = _settings(scan_paths, config_file, given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict))
     report, _ = run_scan(scan_paths, settings, jobs=jobs, views=("inventory",), label=label, quiet=quiet)
+    _tell_problems(report)
+    write_output(_render_inventory(fmt, report.inventory, output), output)
+    sys.exit(_exit(report, settings))
+
+
+def _tell_problems(report) -> None:
+    """Scan errors and skipped files on stderr (the inventory and cost documents count neither)."""
     for error in report.errors:
         click.echo("error: %s%s: %s" % (error.file, ":%d" % error.line if error.line else "", error.message), err=True)
-    write_output(_render_inventory(fmt, report.inventory, output), output)
-    sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+    for skipped in report.skipped:
+        click.echo("skipped: %s: %s" % (skipped.file, skipped.reason), err=True)
+
+
+def _exit(report, settings) -> int:
+    return EXIT_ERROR if report.errors or (settings["strict"] and report.skipped) else EXIT_CLEAN
 
 
 def _render_inventory(fmt: str, doc: dict, output: str | None) -> str:
@@ -100,24 +112,24 @@ def _width() -> int | None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @scan_inputs
 def cost_command(paths, producers, consumers, month_days, fmt, output, config_file, parameters, variables, var_files,
-                 own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache) -> None:
+                 own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache, strict) -> None:
     """Per queue with a KMS key: the data key reuse period and AWS's bound of KMS requests a
     month, R = B / D x (2P + C), at $0.03 per 10,000 requests; per key the $1 monthly fee.
 
-    Exit 0, or 2 when a file could not be read."""
-    given = given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache)
+    Exit 0, or 2 when a file could not be read (with --strict, also when a file declares SQS or
+    KMS resources in a form sqsguard does not read)."""
+    given = given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict)
     flags = {name: value for name, value in (("producers", producers), ("consumers", consumers), ("month_days", month_days)) if value is not None}
     if flags:
         given["cost"] = flags
     scan_paths = list(paths) or ["."]
     settings = _settings(scan_paths, config_file, given)
     report, _ = run_scan(scan_paths, settings, jobs=jobs, views=("cost",), quiet=quiet)
-    for error in report.errors:
-        click.echo("error: %s%s: %s" % (error.file, ":%d" % error.line if error.line else "", error.message), err=True)
+    _tell_problems(report)
     from .report import cost_formats
 
     write_output(cost_formats.render(fmt, report.cost, None if output else _width()), output)
-    sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+    sys.exit(_exit(report, settings))
 
 
 def _is_inventory_report(path: str) -> bool:

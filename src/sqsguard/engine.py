@@ -264,6 +264,7 @@ def scan(
     for outcome in parse_all(targets, options, jobs, progress, cache):
         model.extend(outcome.model)
         report.errors.extend(outcome.errors)
+        report.skipped.extend(outcome.skipped)
         report.files_scanned += outcome.files_scanned
     link(model, options)
     ran = rules_run(select, ignore)
@@ -303,6 +304,9 @@ def scan(
     report.errors = sorted(
         {replace(e, repo_path=repo.relative(e.file)) for e in report.errors},  # one per place, however many jobs met it
         key=lambda e: (e.file, e.line or 0, e.message),
+    )
+    report.skipped = sorted(
+        {replace(s, repo_path=repo.relative(s.file)) for s in report.skipped}, key=lambda s: (s.file, s.reason)
     )
     views = set(views)
     if "inventory" in views:

@@ -55,6 +55,16 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A file that declares SQS or KMS resources in a form sqsguard does not read, and why: its
+    queues and keys were not checked (listed, never a silent pass; `--strict` makes it exit 2)."""
+
+    file: str
+    reason: str
+    repo_path: str = ""
+
+
+@dataclass(frozen=True)
 class Checked:
     """A resource the rules looked at, and the rule families that judged it (JUnit testcases)."""
 
@@ -81,6 +91,7 @@ class BaselineSummary:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     files_scanned: int = 0
     queues: int = 0
     keys: int = 0

@@ -29,6 +29,7 @@ ALLOWED = frozenset(
     ["sqsguard.model:" + name for name in _MODEL]
     + [
         "sqsguard.findings:ScanError",
+        "sqsguard.findings:Skipped",
         "sqsguard.parsers:ParseOutcome",
         "sqsguard.parsers.documents:Node",
         "sqsguard.parsers.documents:NodeList",

@@ -241,7 +241,7 @@ def _sound_read(read: Any) -> bool:
 
 def _sound(outcome: Any) -> bool:
     """The shape the rules rely on: the model's lists of its resources, errors, a count."""
-    from .findings import ScanError
+    from .findings import ScanError, Skipped
     from .model import Model, Resource
 
     model = outcome.__dict__.get("model")
@@ -249,6 +249,9 @@ def _sound(outcome: Any) -> bool:
         return False
     errors = outcome.__dict__.get("errors")
     if type(errors) is not list or not all(type(e) is ScanError for e in errors):
+        return False
+    skipped = outcome.__dict__.get("skipped")
+    if type(skipped) is not list or not all(type(s) is Skipped and type(s.__dict__.get("reason")) is str for s in skipped):
         return False
     for f in fields(Model):
         value = model.__dict__.get(f.name)

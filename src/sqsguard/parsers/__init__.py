@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .. import inputs
 from ..discover import Target, worth_reading
-from ..findings import ScanError
+from ..findings import ScanError, Skipped
 from ..model import Model
 from ..options import Options
 from .documents import ParseError
@@ -28,6 +28,9 @@ class ParseOutcome:
     errors: list[ScanError] = field(default_factory=list)
     files_scanned: int = 0
     children: list[str] = field(default_factory=list)  # child templates read through this one (absolute)
+    # Files that declare SQS or KMS resources in a form sqsguard does not read (plain data, so
+    # a cached outcome reports them as a fresh one does).
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def parse_job(job: tuple[str, list[Target]], options: Options) -> ParseOutcome:
@@ -79,6 +82,13 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
 
     service = is_service_file(target.path)
     if not worth_reading(data) and not (service and _serverless_worth_reading(data)):
+        from .unsupported import worth_a_look
+
+        if worth_a_look(data) and len(data) <= limit:  # Pulumi, Kubernetes controllers: never templates
+            try:
+                return _unsupported(target, data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                pass
         return ParseOutcome()
     if len(data) > limit:  # it names SQS or KMS: never a silent pass
         return ParseOutcome(errors=[ScanError(target.display, None, "larger than the %g MB limit, not read (max_file_mb in the configuration raises it)" % options.max_file_mb)])
@@ -95,18 +105,28 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         else:
             model = _parse_template_tree(target, text, options)
     except ParseError as exc:
-        if not _looks_relevant(text):
-            return ParseOutcome()  # an unrelated file we could not read does not concern us
+        if not _looks_relevant(text):  # not a broken template or plan: skipped if it declares queues or keys
+            return _unsupported(target, text, exc)
         return ParseOutcome(errors=[ScanError(target.display, exc.line, exc.message)])
     if model is None:
         from .serverless import looks_like_service
 
         if not is_json and looks_like_service(text):  # a service file by another name
             return _parse_serverless(target, text, is_json, options)
-        return ParseOutcome()
+        return _unsupported(target, text)
     if isinstance(model, ParseOutcome):
         return model
     return ParseOutcome(model=model, files_scanned=1)
+
+
+def _unsupported(target: Target, text: str, problem: ParseError | None = None) -> ParseOutcome:
+    """A document no reader took: listed as skipped when it declares SQS or KMS resources, else
+    of no concern to the scan."""
+    from .unsupported import reason
+
+    is_json = text.lstrip().startswith(("{", "["))
+    why = reason(text, is_json, target.path, problem.message if problem else None, problem.line if problem else None)
+    return ParseOutcome(skipped=[Skipped(target.display, why)] if why else [])
 
 
 def _serverless_worth_reading(data: bytes) -> bool:

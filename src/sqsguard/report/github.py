@@ -1,5 +1,6 @@
 """GitHub Actions workflow commands: one annotation per unsuppressed finding, one per scan error,
-then a plain summary line. Escaped as @actions/core escapes them (packages/core/src/command.ts),
+one per skipped file (a notice; an error under --strict, which fails the run for it), then a
+plain summary line. Escaped as @actions/core escapes them (packages/core/src/command.ts),
 so a message can never end the command early or start another one.
 
 Pure: the Markdown job summary ($GITHUB_STEP_SUMMARY) is the CLI's business, not this module's.
@@ -26,7 +27,7 @@ def command(name: str, properties: list[tuple[str, object]], message: str) -> st
     return "::%s%s::%s" % (name, " " + pairs if pairs else "", escape_data(message))
 
 
-def render(report: Report, **_: object) -> str:
+def render(report: Report, strict: bool = False, **_: object) -> str:
     lines = []
     # Worst first: the runner shows a limited number of annotations of each level per step.
     for finding in worst_first(f for f in report.findings if not f.suppressed):
@@ -42,5 +43,8 @@ def render(report: Report, **_: object) -> str:
         line = max(1, error.line) if error.line else None
         properties = [("file", shown_path(error)), ("line", line), ("title", "sqsguard scan error")]
         lines.append(command("error", properties, error.message))
+    for skipped in report.skipped:
+        properties = [("file", shown_path(skipped)), ("title", "sqsguard: file not read")]
+        lines.append(command("error" if strict else "notice", properties, skipped.reason))
     lines.append("sqsguard: " + summary(report))
     return "\n".join(lines) + "\n"

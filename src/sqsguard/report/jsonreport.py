@@ -37,6 +37,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "sqsguard", "version": report.tool_version},
         "findings": [finding_to_dict(f) for f in report.findings],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+        "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "rules_run": list(report.rules_run),
         "checked": [
             {"resource": c.address, "resource_type": c.resource_type, "format": c.format, "file": c.file, "line": c.line}
@@ -46,6 +47,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "files_scanned": report.files_scanned,
             "queues": report.queues,
             "keys": report.keys,
+            "files_skipped": len(report.skipped),
             "by_severity": report.by_severity(),
             "suppressed": report.suppressed_by_kind(),
             **({"baseline": _baseline(report)} if report.baseline is not None else {}),

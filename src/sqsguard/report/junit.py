@@ -10,7 +10,8 @@ that family judged (classname: the file; name: the resource address), and in it:
 - <skipped> when every finding on it is suppressed (the reasons in its message);
 - nothing when it passed.
 
-Scan errors are test cases with an <error> in the "SQG0 scan" suite. A finding on a resource
+Scan errors are test cases with an <error> in the "SQG0 scan" suite; a skipped file (it declares
+SQS or KMS resources in a form sqsguard does not read) is a test case there with <skipped>. A finding on a resource
 the report did not list as checked (a suppression problem, say) still gets its test case.
 Counts on every suite and on <testsuites> are counts of test cases.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from ..findings import Finding, Report, ScanError
+from ..findings import Finding, Report, ScanError, Skipped
 from .presentation import family_label, family_of, one_line, region, rule_label, shown_path, xml_text
 
 
@@ -32,6 +33,7 @@ class Case:
     line: int
     findings: list[Finding] = field(default_factory=list)
     error: ScanError | None = None
+    not_read: Skipped | None = None
 
     @property
     def active(self) -> list[Finding]:
@@ -41,6 +43,8 @@ class Case:
     def outcome(self) -> str:
         if self.error is not None:
             return "error"
+        if self.not_read is not None:
+            return "skipped"
         if self.active:
             return "failure"
         if self.findings:
@@ -98,6 +102,9 @@ def collect(report: Report) -> list[Case]:
         path = shown_path(error) or "?"
         name = "%s:%d" % (path, error.line) if error.line else path
         cases.append(Case("SQG0", path, name, error.line or 0, error=error))
+    for entry in report.skipped:
+        path = shown_path(entry) or "?"
+        cases.append(Case("SQG0", path, path, 0, not_read=entry))
     return cases
 
 
@@ -139,6 +146,8 @@ def testcase(case: Case) -> ET.Element:
             element, "error", type="scan-error", message=xml_text(one_line(case.error.message))
         )
         error.text = xml_text(case.error.message)
+    elif case.not_read is not None:
+        ET.SubElement(element, "skipped", message=xml_text("not read: " + one_line(case.not_read.reason)))
     elif case.active:
         active = case.active
         if len(active) == 1:

@@ -1,5 +1,6 @@
 """A pull-request / job summary a reviewer reads in ten seconds: the verdict on the first line,
-then the counts, the worst findings in a bounded table, the baseline, the scan errors, and the
+then the counts, the worst findings in a bounded table, the baseline, the scan errors, the files
+skipped (they declare SQS or KMS resources in a form sqsguard does not read), and the
 suppressed findings folded away in <details>. GitHub-flavoured Markdown."""
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ def render(
     link_base: str | None = None,
     fail_on: str | None = None,
     max_rows: int = MAX_ROWS,
+    strict: bool = False,
     **_: object,
 ) -> str:
-    blocks = ["### " + verdict(report, fail_on), facts(report)]
+    blocks = ["### " + verdict(report, fail_on, strict), facts(report)]
     active = worst_first(f for f in report.findings if not f.suppressed)
     if active:
         blocks.append(severity_table(report))
@@ -31,15 +33,18 @@ def render(
         blocks.append(baseline_line(report))
     if report.errors:
         blocks.append(errors_list(report))
+    if report.skipped:
+        blocks.append(skipped_list(report, max_rows))
     suppressed = worst_first(f for f in report.findings if f.suppressed)
     if suppressed:
         blocks.append(suppressed_details(suppressed, link_base, max_rows))
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
-def verdict(report: Report, fail_on: str | None = None) -> str:
+def verdict(report: Report, fail_on: str | None = None, strict: bool = False) -> str:
     """❌ when the run fails (a finding at or above `fail_on`, any finding when it is not given,
-    or a file that could not be read), ⚠️ for findings below `fail_on`, ✅ otherwise."""
+    a file that could not be read, or with `strict` a skipped file), ⚠️ for findings below
+    `fail_on` or skipped files, ✅ otherwise."""
     active = report.active
     counts = report.by_severity()
     noun = "new finding" if report.baseline is not None else "finding"
@@ -50,8 +55,10 @@ def verdict(report: Report, fail_on: str | None = None) -> str:
         text = "no %ss" % noun
     if report.errors:
         text += "; %s" % plural(len(report.errors), "error")
-    failing = bool(report.errors) or any(fails(f, fail_on) for f in active)
-    icon = "❌" if failing else ("⚠️" if active else "✅")
+    if report.skipped:
+        text += "; %s not read" % plural(len(report.skipped), "file")
+    failing = bool(report.errors) or (strict and bool(report.skipped)) or any(fails(f, fail_on) for f in active)
+    icon = "❌" if failing else ("⚠️" if active or report.skipped else "✅")
     return "%s sqsguard: %s" % (icon, text)
 
 
@@ -156,6 +163,14 @@ def errors_list(report: Report) -> str:
             where += ":%d" % error.line
         lines.append("- %s: %s" % (code(where), cell(error.message)))
     return "\n".join(lines)
+
+
+def skipped_list(report: Report, max_rows: int = MAX_ROWS) -> str:
+    lines = ["**%s skipped**: SQS or KMS resources in a form sqsguard does not read, not checked:"
+             % plural(len(report.skipped), "file"), ""]
+    for entry in report.skipped[:max_rows]:
+        lines.append("- %s: %s" % (code(shown_path(entry) or "?"), cell(entry.reason)))
+    return "\n".join(lines) + more(len(report.skipped), max_rows)
 
 
 def location(finding: Finding, link_base: str | None) -> str:

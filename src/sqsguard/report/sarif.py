@@ -3,7 +3,9 @@
 One run; the driver declares every catalog rule (so code scanning can tell "ran and found
 nothing" from "unknown rule" and close fixed alerts); results point at the repository-relative
 path under %SRCROOT%; suppressed findings stay in the log with a `suppressions` entry; scan
-errors are tool execution notifications. Same report in, same bytes out.
+errors are tool execution notifications (level error), and so are skipped files (those that
+declare SQS or KMS resources in a form sqsguard does not read: level warning; they do not make
+the execution unsuccessful). Same report in, same bytes out.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from urllib.parse import quote
 
 from .. import HOMEPAGE as INFORMATION_URI
 from ..catalog import RuleDoc, load_catalog
-from ..findings import Finding, Report, ScanError
+from ..findings import Finding, Report, ScanError, Skipped
 from .presentation import (
     FAMILIES,
     PROBLEM_SEVERITY,
@@ -70,7 +72,7 @@ def to_sarif(
         "originalUriBaseIds": {
             SRCROOT: {"description": {"text": "The root of the repository that was scanned."}}
         },
-        "invocations": [invocation(report.errors)],
+        "invocations": [invocation(report.errors, report.skipped)],
         "results": [result(f, index[f.rule_id]) for f in findings],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
@@ -185,10 +187,20 @@ def suppression(finding: Finding) -> dict[str, Any]:
     return entry
 
 
-def invocation(errors: list[ScanError]) -> dict[str, Any]:
+def invocation(errors: list[ScanError], skipped: list[Skipped] = ()) -> dict[str, Any]:
     return {
         "executionSuccessful": not errors,
-        "toolExecutionNotifications": [notification(error) for error in errors],
+        "toolExecutionNotifications": [notification(error) for error in errors]
+        + [skipped_notification(entry) for entry in skipped],
+    }
+
+
+def skipped_notification(entry: Skipped) -> dict[str, Any]:
+    return {
+        "level": "warning",
+        "message": {"text": "not read: %s" % entry.reason},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact_location(shown_path(entry))}}],
+        "properties": {"sqsguardKind": "skipped"},
     }
 
 

@@ -54,6 +54,10 @@ def render(report: Report, colour: bool = False, show_suppressed: bool = False, 
         lines.append("%s %s: %s" % (paint("error:", _COLOURS["high"]), where, error.message))
     if report.errors:
         lines.append("")
+    for skipped in report.skipped:
+        lines.append("%s %s: %s" % (paint("skipped:", _COLOURS["medium"]), skipped.file, skipped.reason))
+    if report.skipped:
+        lines.append("")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -93,10 +97,19 @@ def summary(report: Report) -> str:
     )
     if report.errors:
         text += "; %d error%s" % (len(report.errors), "" if len(report.errors) == 1 else "s")
+    if report.skipped:
+        text += "; " + skipped_phrase(len(report.skipped))
     text += "."
     if report.baseline is not None:
         text += " " + baseline_line(report)
     return text
+
+
+def skipped_phrase(count: int) -> str:
+    """The summary's words for files that declare SQS or KMS resources sqsguard did not read."""
+    if count == 1:
+        return "1 file skipped (it declares SQS or KMS resources in a form sqsguard does not read)"
+    return "%d files skipped (they declare SQS or KMS resources in a form sqsguard does not read)" % count
 
 
 def baseline_line(report: Report) -> str:

@@ -133,7 +133,7 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
             if account:
                 part.unit_accounts[unit] = account
             model.extend(part)
-    return ParseOutcome(model=model, errors=loader.errors, files_scanned=loader.files_read)
+    return ParseOutcome(model=model, errors=loader.errors, files_scanned=loader.files_read, skipped=loader.skipped)
 
 
 TAGGED_TYPES = ("aws_sqs_queue", "aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key")

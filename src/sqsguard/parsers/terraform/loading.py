@@ -11,13 +11,25 @@ from typing import Any
 
 from ... import inputs
 from ...discover import display_path
-from ...findings import ScanError
+from ...findings import ScanError, Skipped
 from .expressions import EvalError
 from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
 from .resources import DATA_FLOW_TOKENS, KEEP, KEEP_WITHOUT_PRINCIPALS, MODEL_TYPES
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 CONFIGURATION_SUFFIXES = (".tf", ".tf.json")  # the native syntax and the JSON syntax (json_syntax.py)
+OVERRIDE_REASON = ("Terraform override file: Terraform merges its blocks into the module's blocks of the same name, "
+                   "which sqsguard does not do; the module was read without it")
+
+
+def is_override_file(path: str) -> bool:
+    """`override.tf`, `x_override.tf` (and their .tf.json): merged into other blocks, not declared."""
+    name = os.path.basename(path)
+    for suffix in CONFIGURATION_SUFFIXES[::-1]:  # .tf.json first
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem == "override" or stem.endswith("_override")
+    return False
 
 # --- modules on disk --------------------------------------------------------------------------
 
@@ -91,6 +103,7 @@ class Loader:
         self.files: dict[str, ParsedFile | None] = {}
         self.modules: dict[str, Module | None] = {}
         self.errors: list[ScanError] = []
+        self.skipped: list[Skipped] = []  # override files of modules with queues or keys
         self.allowed_dirs = [os.path.realpath(d) for d in allowed_dirs]
         self.files_read = 0
 
@@ -110,11 +123,33 @@ class Loader:
             self.modules[directory] = None
             return None
         self.allow(directory)
+        overrides = [p for p in paths if is_override_file(p)]
+        paths = [p for p in paths if p not in overrides]
         keep = KEEP if _uses_queues_as_principal(paths) else KEEP_WITHOUT_PRINCIPALS
         files = [f for f in (self.parse(p, keep) for p in paths) if f is not None]
         module = Module.from_files(directory, display_path(directory), files)
+        if overrides:
+            self._skip_overrides(module, overrides)
         self.modules[directory] = module
         return module
+
+    def _skip_overrides(self, module: Module, overrides: list[str]) -> None:
+        """Override files are not read (merging is not declaring: read as ordinary files they
+        would double the resources they override). Listed when the module declares queues or
+        keys, or the override names them."""
+        from ...discover import DOCUMENT_TOKENS
+
+        declares = any(b.labels and b.labels[0].startswith(("aws_sqs_", "aws_kms_")) for b in module.resources)
+        for path in overrides:
+            names = declares
+            if not names:
+                try:
+                    data = inputs.read_bytes(path, MAX_FILE_BYTES)
+                except OSError:
+                    data = b""
+                names = any(token in data for token in DOCUMENT_TOKENS)
+            if names:
+                self.skipped.append(Skipped(display_path(path), OVERRIDE_REASON))
 
     def parse(self, path: str, keep: KeepTest | None = KEEP) -> ParsedFile | None:
         if path in self.files:
