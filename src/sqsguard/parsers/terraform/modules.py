@@ -227,6 +227,10 @@ class Instance:
         block = self.module.data.get((dtype, name))
         if dtype == "aws_caller_identity":
             if attribute in ("account_id", "id"):
+                # read through another provider configuration that names its account: that account
+                config = self.resource_provider(block) if block is not None else None
+                if config is not None and config is not self.provider_config("aws") and config.account():
+                    return config.account()
                 return OWN_ACCOUNT
             return Unresolved(qualified, "the caller's identity is known only when Terraform runs")
         if dtype == "aws_partition":
