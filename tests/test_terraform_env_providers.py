@@ -307,7 +307,7 @@ def test_modules_take_the_providers_their_call_passes(tmp_path):
             module "passed" {
               source = "./child"
               providers = {
-                aws     = aws.secondary
+                aws     = aws.secondary # was: aws = aws
                 aws.src = aws
               }
             }

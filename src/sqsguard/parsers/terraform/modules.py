@@ -638,7 +638,7 @@ class Instance:
         attr = block.attributes.get("providers")
         if attr is None:
             return None
-        text = attr.seg.text_of(attr.expr)
+        text = _COMMENT.sub(" ", attr.seg.text_of(attr.expr))
         return {child: self.provider_config(given) for child, given in _PROVIDER_PAIR.findall(text)}
 
     def allowed_accounts(self) -> str | None:
@@ -653,6 +653,7 @@ class Instance:
 _PROVIDER_NAME = re.compile(r'^"?(aws(?:\.[A-Za-z_][A-Za-z0-9_-]*)?)"?$')
 _NAME = r'"?([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)?)"?'
 _PROVIDER_PAIR = re.compile(_NAME + r"\s*[=:]\s*" + _NAME)
+_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
 
 
 def _provider_alias(block: Block) -> str:
