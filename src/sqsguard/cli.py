@@ -47,6 +47,7 @@ def scan_inputs(function):
         click.option("--parameter", "parameters", multiple=True, metavar="NAME=VALUE", help="CloudFormation parameter value."),
         click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Terraform variable value."),
         click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform tfvars file."),
+        click.option("--no-env", is_flag=True, help="Do not read Terraform variables from TF_VAR_* environment variables (reproducible runs)."),
         click.option("--own-account", "own_accounts", multiple=True, metavar="ID", help="An AWS account id your keys live in (not foreign)."),
         click.option("--trusted-account", "trusted_accounts", multiple=True, metavar="ID", help="A foreign AWS account id you trust."),
         click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel parsing processes (default: CPUs)."),
@@ -62,11 +63,13 @@ def scan_inputs(function):
 
 
 def given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir=None, no_cache=False,
-                 strict=None) -> dict:
+                 strict=None, no_env=False) -> dict:
     """The configuration values the shared input options gave (only those given)."""
     given: dict = {}
     if strict:
         given["strict"] = True
+    if no_env:
+        given["env"] = False
     if cache_dir:
         given["cache_dir"] = cache_dir
     if no_cache:
@@ -173,6 +176,7 @@ def scan(
     parameters: tuple[str, ...],
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
+    no_env: bool,
     own_accounts: tuple[str, ...],
     trusted_accounts: tuple[str, ...],
     jobs: int | None,
@@ -200,7 +204,7 @@ def scan(
         given["fail_on"] = fail_on
     if baseline:
         given["baseline"] = baseline
-    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict))
+    given.update(given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict, no_env))
     formats = formats or ("text",)
     if len(outputs) > len(formats) or len(formats) - len(outputs) > 1:
         raise click.UsageError("give one --output per --format (one format may go to stdout)")
@@ -271,11 +275,27 @@ def result_cache(settings):
     return ResultCache(settings["cache_dir"] or user_cache_dir(), settings["cache_max_mb"])
 
 
+TF_VAR_PREFIX = "TF_VAR_"
+
+
+def terraform_environment(environ=None) -> dict[str, str]:
+    """Terraform variable values from the environment: `TF_VAR_queue_key=...` is variable
+    `queue_key` (the name after the prefix, case-sensitive, as Terraform reads it)."""
+    environ = os.environ if environ is None else environ
+    return {
+        name[len(TF_VAR_PREFIX):]: value
+        for name, value in sorted(environ.items())
+        if name.startswith(TF_VAR_PREFIX) and len(name) > len(TF_VAR_PREFIX)
+    }
+
+
 def options_from(settings):
-    """The settings rules read, from the effective configuration."""
+    """The settings rules read, from the effective configuration (and, unless `env` is off, the
+    TF_VAR_ environment variables: read here, once, so the result cache keys on them)."""
     from .options import Options
 
     return Options(
+        env_vars=terraform_environment() if settings["env"] is not False else {},
         parameters={k: _scalar_text(v) for k, v in (settings["parameters"] or {}).items()},
         variables=dict(settings["vars"] or {}),
         var_files=tuple(settings["var_files"] or ()),

@@ -21,7 +21,7 @@ from .cli import EXIT_CLEAN, EXIT_ERROR, given_inputs, run_scan, scan_inputs, wr
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @scan_inputs
 def inventory_command(paths, fmt, output, merge_files, label, config_file, parameters, variables, var_files,
-                      own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache, strict) -> None:
+                      own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache, strict, no_env) -> None:
     """One row per queue: its encryption mode, key, rotation, ownership tags, producers and
     consumers, and whether it is compliant (a customer-managed key with a least-privilege policy:
     no unsuppressed SQG1xx, SQG2xx, SQG304 or SQG4xx finding on the queue or its key).
@@ -55,7 +55,7 @@ def inventory_command(paths, fmt, output, merge_files, label, config_file, param
         from .repository import remote_label
 
         label = remote_label  # each queue's own repository, when one scan covers several
-    settings = _settings(scan_paths, config_file, given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict))
+    settings = _settings(scan_paths, config_file, given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict, no_env))
     report, _ = run_scan(scan_paths, settings, jobs=jobs, views=("inventory",), label=label, quiet=quiet)
     _tell_problems(report)
     write_output(_render_inventory(fmt, report.inventory, output), output)
@@ -112,13 +112,13 @@ def _width() -> int | None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @scan_inputs
 def cost_command(paths, producers, consumers, month_days, fmt, output, config_file, parameters, variables, var_files,
-                 own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache, strict) -> None:
+                 own_accounts, trusted_accounts, jobs, quiet, cache_dir, no_cache, strict, no_env) -> None:
     """Per queue with a KMS key: the data key reuse period and AWS's bound of KMS requests a
     month, R = B / D x (2P + C), at $0.03 per 10,000 requests; per key the $1 monthly fee.
 
     Exit 0, or 2 when a file could not be read (with --strict, also when a file declares SQS or
     KMS resources in a form sqsguard does not read)."""
-    given = given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict)
+    given = given_inputs(parameters, variables, var_files, own_accounts, trusted_accounts, cache_dir, no_cache, strict, no_env)
     flags = {name: value for name, value in (("producers", producers), ("consumers", consumers), ("month_days", month_days)) if value is not None}
     if flags:
         given["cost"] = flags

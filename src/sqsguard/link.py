@@ -52,12 +52,14 @@ class References:
         return None
 
 
-def unit_context(unit: str, model: Model, options: Any) -> Any:
-    """Which accounts are a scan unit's own and which are trusted (policy_analysis.Context)."""
+def unit_context(unit: str, model: Model, options: Any, address: str | None = None) -> Any:
+    """Which accounts are a scan unit's own (or, with `address`, that resource's: its own
+    account where the code gives one) and which are trusted (policy_analysis.Context)."""
     from .policy_analysis import Context
 
     own = set(options.own_accounts)
-    account = model.unit_accounts.get(unit)
+    account = model.resource_accounts.get((unit, address)) if address is not None else None
+    account = account or model.unit_accounts.get(unit)
     if account:
         own.add(account)
     return Context(own_accounts=frozenset(own), trusted_accounts=frozenset(options.trusted_accounts))
@@ -65,7 +67,7 @@ def unit_context(unit: str, model: Model, options: Any) -> Any:
 
 def key_context(key: Key, model: Model, options: Any) -> Any:
     """Which accounts are this key's own and which are trusted."""
-    return unit_context(key.unit, model, options)
+    return unit_context(key.unit, model, options, key.address)
 
 
 def analyse_key(key: Key, model: Model, options: Any) -> list:
@@ -85,7 +87,7 @@ def analyse_queue_policy(policy: QueuePolicy, model: Model, options: Any) -> lis
 
     if policy.document is None:
         return []
-    context = unit_context(policy.unit, model, options)
+    context = unit_context(policy.unit, model, options, policy.address)
     if context not in policy.analyses:
         policy.analyses[context] = analyze(policy.document.value, context, policy.location.file, "sqs")
     return policy.analyses[context]

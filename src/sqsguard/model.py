@@ -592,6 +592,9 @@ class Model:
     queue_policies: list[QueuePolicy] = field(default_factory=list)
     # The AWS account a scan unit deploys to, where the code says (a CDK stack's environment).
     unit_accounts: dict[str, str] = field(default_factory=dict)
+    # The account of a resource, by (unit, address), where it differs from its unit's (a
+    # Terraform resource whose aliased provider configuration has its own allowed_account_ids).
+    resource_accounts: dict[tuple[str, str], str] = field(default_factory=dict)
     # What is computed from the linked model and read by several rules and views (who uses
     # each queue: queue_users), kept once per scan; link.py empties it.
     derived: dict = field(default_factory=dict, repr=False, compare=False)
@@ -625,6 +628,7 @@ class Model:
         self.consumers.extend(other.consumers)
         self.queue_policies.extend(other.queue_policies)
         self.unit_accounts.update(other.unit_accounts)
+        self.resource_accounts.update(other.resource_accounts)
 
 
 

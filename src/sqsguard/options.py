@@ -20,3 +20,7 @@ class Options:
     parameters: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()
+    # Terraform variable values from `TF_VAR_name` environment variables, by name: read once by
+    # the CLI (unless `--no-env` or config `env: false`), never by a parser, so the result
+    # cache, which keys each parse on these options, sees them.
+    env_vars: dict[str, str] = field(default_factory=dict)

@@ -255,7 +255,7 @@ def _sound(outcome: Any) -> bool:
         return False
     for f in fields(Model):
         value = model.__dict__.get(f.name)
-        if f.name in ("unit_accounts", "derived"):
+        if f.name in ("unit_accounts", "resource_accounts", "derived"):
             if type(value) is not dict:
                 return False
         elif type(value) is not list or not all(isinstance(r, Resource) and _sound_resource(r) for r in value):

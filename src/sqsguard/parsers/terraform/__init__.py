@@ -119,9 +119,10 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
                 values = root_values(unit_module, options, loader)
                 instance = Instance(loader, unit_module, unit, root_values=values)
                 drafts = instance.drafts()
-                add_default_tags(drafts, instance.default_tags())
+                accounts = apply_providers(drafts, instance.provider_config("aws"))
                 part = build_model(drafts)
                 account = instance.allowed_accounts()
+                part.resource_accounts.update({(unit, address): a for address, a in accounts.items() if a != account})
             except RecursionError:
                 loader.errors.append(ScanError(unit, None, "the module is nested too deeply to evaluate"))
                 continue
@@ -139,11 +140,34 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
 TAGGED_TYPES = ("aws_sqs_queue", "aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key")
 
 
+def apply_providers(drafts: list, default: Any) -> dict[str, str]:
+    """Each resource's aws provider configuration (its own `provider`, else its module's, else
+    `default`): its `default_tags` go under the queue's or key's own tags; returns the account
+    (`allowed_account_ids`) of each resource whose configuration names one."""
+    accounts: dict[str, str] = {}
+    for draft in drafts:
+        config = draft.provider or default
+        if draft.rtype in TAGGED_TYPES:
+            add_default_tags([draft], config.default_tags())
+        account = config.account()
+        if account:
+            accounts[draft.address] = account
+    return accounts
+
+
 def add_default_tags(drafts: list, defaults: Any) -> None:
-    """The provider's `default_tags` under each queue's and key's own tags (which win)."""
+    """The provider's `default_tags` under each queue's and key's own tags (which win). Unknown
+    defaults (a provider configuration sqsguard cannot tell) make the tags unknown."""
+    from ...model import Unresolved
     from .drafts import DraftAttr
     from .values import lift
 
+    if isinstance(defaults, Unresolved):
+        for draft in drafts:
+            if draft.rtype in TAGGED_TYPES:
+                own = draft.attrs.get("tags")
+                draft.attrs["tags"] = DraftAttr(defaults, own.text if own else "", own.location if own else draft.location)
+        return
     if not isinstance(defaults, dict) or not defaults:
         return
     for draft in drafts:
@@ -214,10 +238,14 @@ class RootValues(dict):
 
 def root_values(module: Any, options: Any, loader: Any) -> dict[str, Any]:
     """Values for a root module's variables, by Terraform's precedence (later wins):
-    terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, --var-file in order,
-    --var."""
+    TF_VAR_ environment variables (`options.env_vars`, read by the CLI), terraform.tfvars(.json),
+    *.auto.tfvars(.json) in lexical order, --var-file in order, --var. A variable's default
+    applies only when none of these sets it."""
     values = RootValues()
     directory = module.dir
+    for name, raw in sorted((getattr(options, "env_vars", {}) or {}).items()):
+        if name in module.variables:  # Terraform ignores TF_VAR_ values of undeclared variables
+            values.take({name: cli_value(raw, module.variables[name])}, "TF_VAR_%s (environment)" % name)
     files = []
     for name in ("terraform.tfvars", "terraform.tfvars.json"):
         path = os.path.join(directory, name)
@@ -283,8 +311,8 @@ def read_tfvars(path: str, loader: Any) -> dict[str, Any]:
 
 
 def cli_value(raw: str, declaration: Any) -> Any:
-    """A --var value: a string for string (and untyped) variables, as Terraform reads it;
-    parsed as an HCL expression for numbers, bools and collection types."""
+    """A --var or TF_VAR_ value: a string for string (and untyped) variables, as Terraform reads
+    it; parsed as an HCL expression for numbers, bools and collection types."""
     from .variables import variable_type
 
     if not isinstance(raw, str):  # a typed value from the configuration file's `vars`

@@ -42,6 +42,9 @@ class Draft:
     instances: tuple[tuple[Any, dict[str, DraftAttr]], ...] = ()
     count: int = 1  # how many instances the block has (count / for_each), when known
     construct_path: str | None = None  # CDK for Terraform's construct path of the block
+    # The aws provider configuration the block uses (modules.ProviderConfig): its own `provider`
+    # argument, else what its module was given or inherited; None for a default `aws`.
+    provider: Any = None
 
 
 def merge_instances(per_instance: list[tuple[Any, dict[str, DraftAttr]]], judged: tuple | None, prefix: str = "") -> dict[str, DraftAttr]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,8 @@ class Instance:
         inputs: dict[str, tuple[Attribute, Evaluator]] | None = None,
         chain: tuple[str, ...] = (),
         module_path: tuple[str, ...] = (),
+        parent: "Instance | None" = None,
+        providers: "dict[str, ProviderConfig] | None" = None,
     ):
         self.loader = loader
         self.module = module
@@ -87,6 +90,9 @@ class Instance:
         self._blocks: dict[str, Any] | None = None  # managed blocks by address (for_each over a block)
         self._chaining: set[str] = set()
         self._outputs: dict[tuple[str, str], Any] = {}
+        self.parent = parent
+        self.providers = providers  # a child's `providers = { aws = aws.x }`, resolved in its caller
+        self._provider_configs: dict[str, ProviderConfig] = {}
         self.evaluator = Evaluator(self)
 
     @property
@@ -221,6 +227,10 @@ class Instance:
         block = self.module.data.get((dtype, name))
         if dtype == "aws_caller_identity":
             if attribute in ("account_id", "id"):
+                # read through another provider configuration that names its account: that account
+                config = self.resource_provider(block) if block is not None else None
+                if config is not None and config is not self.provider_config("aws") and config.account():
+                    return config.account()
                 return OWN_ACCOUNT
             return Unresolved(qualified, "the caller's identity is known only when Terraform runs")
         if dtype == "aws_partition":
@@ -411,6 +421,7 @@ class Instance:
         from .registry import registry_kind
 
         kind = registry_kind(source)
+        providers = self.call_providers(block)
         for label, bindings in self.instances(block, self.evaluator):
             ev = self.evaluator.bind(bindings) if bindings else self.evaluator
             inputs = {n: (a, ev) for n, a in block.attributes.items() if n not in META_ARGUMENTS}
@@ -432,7 +443,7 @@ class Instance:
                     continue
                 child = Instance(
                     self.loader, module, self.unit, address + ".", self.root, inputs=inputs,
-                    chain=self.chain, module_path=self.module_path + (call,),
+                    chain=self.chain, module_path=self.module_path + (call,), parent=self, providers=providers,
                 )
                 result.append((label, child))
             elif kind is not None:
@@ -443,7 +454,7 @@ class Instance:
                 # `terraform init` put the module's code in .terraform/modules: read it
                 child = Instance(
                     self.loader, self._downloaded(call), self.unit, address + ".", self.root, inputs=inputs,
-                    chain=self.chain, module_path=self.module_path + (call,),
+                    chain=self.chain, module_path=self.module_path + (call,), parent=self, providers=providers,
                 )
                 result.append((label, child))
             else:
@@ -507,12 +518,12 @@ class Instance:
                 groups.setdefault(freeze(attrs["name"].value) if "name" in attrs else None, []).append((label, attrs))
             return [
                 Draft(rtype, address, self.unit, location, merge_instances(members, JUDGED[ALIAS]),
-                      construct_path=block.construct_path)
+                      construct_path=block.construct_path, provider=self.resource_provider(block))
                 for members in groups.values()
             ]
         instances = tuple((label[1], attrs) for label, attrs in per if label is not None) if len(per) > 1 else ()
         return [Draft(rtype, address, self.unit, location, merge_instances(per, JUDGED.get(rtype)), instances=instances,
-                      count=len(per), construct_path=block.construct_path)]
+                      count=len(per), construct_path=block.construct_path, provider=self.resource_provider(block))]
 
     def evaluate_attributes(self, block: Block, ev: Evaluator, names: tuple | None) -> dict[str, DraftAttr]:
         attrs: dict[str, DraftAttr] = {}
@@ -554,8 +565,11 @@ class Instance:
                 drafts = child.drafts()
             elif isinstance(child, RemoteModule):
                 drafts = [child.draft(self.unit)] if child.relevant else []
-            else:
+            else:  # a modelled registry module: its resources use the aws configuration the call gives
                 drafts = child.drafts()
+                config = (self.call_providers(self.module.calls[call]) or {}).get("aws") or self.provider_config("aws")
+                for draft in drafts:
+                    draft.provider = config
             for draft in drafts:
                 key = draft.address
                 if draft.rtype == ALIAS and "name" in draft.attrs:
@@ -574,37 +588,123 @@ class Instance:
                 continue
             attrs = merge_instances([(label, d.attrs) for label, d in members], JUDGED.get(first.rtype), prefix)
             out.append(Draft(first.rtype, first.address, first.unit, first.location, attrs, first.source, first.names,
-                             count=sum(d.count for _, d in members), construct_path=first.construct_path))
+                             count=sum(d.count for _, d in members), construct_path=first.construct_path,
+                             provider=first.provider))
         return out
 
-    # -- the root module's settings ------------------------------------------------------------
+    # -- provider configurations ------------------------------------------------------------
+
+    def provider_config(self, name: str) -> "ProviderConfig":
+        """The configuration a provider name of this module ("aws", "aws.secondary") stands
+        for: what the module call passed for it (`providers = { aws = aws.x }`), else this
+        module's own `provider` block of that name, else, for the default `aws`, the caller's
+        (inherited; also when a `providers` map leaves it out, as Terraform does). An alias
+        that is neither passed nor configured is unknown, never guessed."""
+        if name not in self._provider_configs:
+            self._provider_configs[name] = self._provider_config(name)
+        return self._provider_configs[name]
+
+    def _provider_config(self, name: str) -> "ProviderConfig":
+        if self.providers is not None and name in self.providers:
+            return self.providers[name]
+        local, _, alias = name.partition(".")
+        for block in self.module.providers:
+            if block.labels and block.labels[0] == local and _provider_alias(block) == alias:
+                if self.is_root or _configures(block):  # a child's `provider "aws" { alias = "x" }` only declares
+                    return ProviderConfig(self.prefix + name, self, block)
+        if not alias:
+            if self.parent is not None:
+                return self.parent.provider_config(local)
+            return ProviderConfig(name)  # no block: Terraform's empty default configuration
+        if self.is_root:
+            why = 'no provider "%s" block with alias "%s" in %s' % (local, alias, self.module.display or ".")
+        else:
+            why = "the call of %s does not pass %s in its providers" % (self.prefix.rstrip("."), name)
+        return ProviderConfig(self.prefix + name, unknown=why)
+
+    def resource_provider(self, block: Block) -> "ProviderConfig":
+        """The configuration a resource or data block uses: its `provider = aws.x`, else `aws`."""
+        attr = block.attributes.get("provider")
+        if attr is None:
+            return self.provider_config("aws")
+        text = attr.seg.text_of(attr.expr).strip()
+        match = _PROVIDER_NAME.match(text)
+        if match is None:
+            return ProviderConfig(text, unknown="provider = %s is not an aws provider configuration sqsguard can follow" % text)
+        return self.provider_config(match.group(1))
+
+    def call_providers(self, block: Block) -> "dict[str, ProviderConfig] | None":
+        """A module call's `providers` map, each value resolved here: child name -> configuration."""
+        attr = block.attributes.get("providers")
+        if attr is None:
+            return None
+        text = _COMMENT.sub(" ", attr.seg.text_of(attr.expr))
+        return {child: self.provider_config(given) for child, given in _PROVIDER_PAIR.findall(text)}
 
     def allowed_accounts(self) -> str | None:
-        for block in self.module.providers:
-            if not block.labels or block.labels[0] != "aws":
-                continue
-            attr = block.attributes.get("allowed_account_ids")
-            if attr is None:
-                continue
-            value = self.evaluator.evaluate(attr.expr, attr.seg)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, str) and item:
-                        return item
-        return None
-
+        """The account of the default aws configuration (its first `allowed_account_ids`)."""
+        return self.provider_config("aws").account()
 
     def default_tags(self) -> Any:
-        """The tags the aws provider (its default configuration) adds to every resource."""
-        for block in self.module.providers:
-            if not block.labels or block.labels[0] != "aws" or "alias" in block.attributes:
-                continue
-            defaults = block.child("default_tags")
-            if defaults is None or "tags" not in defaults.attributes:
-                continue
-            attr = defaults.attributes["tags"]
-            return self.evaluator.evaluate(attr.expr, attr.seg)
-        return None
+        """The tags the default aws configuration adds to every resource."""
+        return self.provider_config("aws").default_tags()
+
+
+_PROVIDER_NAME = re.compile(r'^"?(aws(?:\.[A-Za-z_][A-Za-z0-9_-]*)?)"?$')
+_NAME = r'"?([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)?)"?'
+_PROVIDER_PAIR = re.compile(_NAME + r"\s*[=:]\s*" + _NAME)
+_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
+
+
+def _provider_alias(block: Block) -> str:
+    attr = block.attributes.get("alias")
+    if attr is None:
+        return ""
+    return attr.seg.text_of(attr.expr).strip().strip('"')
+
+
+def _configures(block: Block) -> bool:
+    """Whether a child module's provider block configures anything (else it is a proxy: a
+    placeholder for a configuration its caller passes)."""
+    return any(name != "alias" for name in block.attributes) or bool(block.blocks)
+
+
+class ProviderConfig:
+    """One aws provider configuration: the block (in the module instance where it is written)
+    whose `default_tags` and `allowed_account_ids` apply to the resources that use it. No block:
+    the empty default configuration. `unknown`: why sqsguard cannot tell which one it is."""
+
+    def __init__(self, name: str, instance: "Instance | None" = None, block: Block | None = None, unknown: str = ""):
+        self.name = name
+        self.instance = instance
+        self.block = block
+        self.unknown = unknown
+        self._tags: Any = MISSING
+        self._account: Any = MISSING
+
+    def default_tags(self) -> Any:
+        if self._tags is MISSING:
+            self._tags = self._default_tags()
+        return self._tags
+
+    def _default_tags(self) -> Any:
+        if self.unknown:
+            return Unresolved(self.name, "%s, so the default_tags it adds are unknown" % self.unknown)
+        defaults = self.block.child("default_tags") if self.block is not None else None
+        if defaults is None or "tags" not in defaults.attributes:
+            return None
+        attr = defaults.attributes["tags"]
+        return self.instance.evaluator.evaluate(attr.expr, attr.seg)
+
+    def account(self) -> str | None:
+        if self._account is MISSING:
+            self._account = None
+            attr = self.block.attributes.get("allowed_account_ids") if self.block is not None else None
+            if attr is not None:
+                value = self.instance.evaluator.evaluate(attr.expr, attr.seg)
+                if isinstance(value, list):
+                    self._account = next((item for item in value if isinstance(item, str) and item), None)
+        return self._account
 
 
 _IN_PROGRESS = object()

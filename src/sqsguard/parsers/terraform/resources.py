@@ -21,7 +21,7 @@ REDRIVE = "aws_sqs_queue_redrive_policy"
 OTHER_KEY_TYPES = frozenset({"aws_kms_external_key", "aws_kms_replica_key", "aws_kms_replica_external_key"})
 OTHER_TYPES = OTHER_KEY_TYPES | SOURCE_TYPES | IAM_TYPES
 MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
-DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region"})
+DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region", "aws_caller_identity"})  # caller identity: its provider
 KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)
 # Roles, policies and functions matter only where something uses a queue as a principal: a
 # module whose files name no event source mapping, no pipe and no `sqs:` action skips them
