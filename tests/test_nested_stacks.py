@@ -319,3 +319,32 @@ def test_a_template_used_many_times_at_every_level_is_read_up_to_a_limit(tmp_pat
     assert report.errors and all(e.message.endswith(": more than 250 nested stacks under l0.yaml; not read") for e in report.errors)
     assert len(report.errors) <= 4 * 6  # one per stack resource line, however often it was met
     assert report.files_scanned == 7  # each file parsed once
+
+
+def test_a_child_named_with_its_parent_is_read_through_the_parent_only() -> None:
+    """What a pre-commit run passes when both changed: no second, contradicting reading of the
+    child with its own defaults."""
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    previous = os.getcwd()
+    os.chdir(NESTED / "local-key")
+    try:
+        report = scan(["bad.yaml", "queues/queue.yaml"], Options(), jobs=1)
+    finally:
+        os.chdir(previous)
+    through_parent = scan_fixture(NESTED / "local-key" / "bad.yaml")
+    assert [(f.rule_id, f.file, f.line) for f in report.findings] == [(f.rule_id, f.file, f.line) for f in through_parent.findings]
+    assert ("SQG103", "queues/queue.yaml") in [(f.rule_id, f.file) for f in report.findings]  # the child, with the parent's values
+    assert report.queues == through_parent.queues == 1
+
+
+def test_sam_build_run_from_above_its_template_reads_the_source_not_the_copy(tmp_path: Path) -> None:
+    """`sam build -t infra/template.yaml` writes .aws-sam where it runs, not beside the template."""
+    project = tmp_path / "project"
+    shutil.copytree(NESTED / "sam-build", project / "infra", ignore=shutil.ignore_patterns(".aws-sam"))
+    shutil.copytree(NESTED / "sam-build" / ".aws-sam", project / ".aws-sam")
+    report = scan_fixture(project)
+    assert [f.file for f in report.findings] == ["project/infra/nested/orders.yaml"]
+    named = scan_fixture(project / ".aws-sam")  # named: the copy is what was asked for
+    assert [f.file for f in named.findings] == [".aws-sam/build/Orders/template.yaml"]

@@ -134,6 +134,10 @@ def test_included_files_are_read_through_the_service() -> None:
     # named on the command line, a fragment is still read alone
     targets, _ = discover([str(SERVERLESS / "file-reference" / "resources" / "queues.yml")])
     assert len(targets) == 1
+    # named with its service (a pre-commit run where both changed): read through the service only
+    base = SERVERLESS / "file-reference"
+    targets, _ = discover([str(base / "serverless.yml"), str(base / "resources" / "queues.yml")])
+    assert [os.path.relpath(t.path, base) for t in targets] == ["serverless.yml"]
 
 
 def test_role_per_function_and_short_form_event(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from sarif_schema import assert_valid_sarif
@@ -37,8 +38,8 @@ EXPECTED = [
     ("pulumi/Pulumi.yaml", "Pulumi YAML program (aws:sqs:Queue): " + NOT_READ),
     ("queue.tf.template", 'Terraform code (resource "aws_sqs_queue") in a file Terraform does not read (only *.tf and *.tf.json): '
                           "not read as Terraform"),
-    ("queues.template", "declares AWS::SQS::Queue, but cannot be read as a CloudFormation template "
-                        "(invalid YAML: found character that cannot start any token at line 2): " + NOT_READ),
+    ("queues.template", "a Jinja-style template source ({{ }} / {% %} markup) that declares AWS::SQS::Queue: "
+                        "sqsguard reads the rendered template, not its source (render it first, or scan the rendered output)"),
 ]
 
 
@@ -202,3 +203,40 @@ def test_reasons_for_other_declarations():
         "declares AWS::SQS::QueuePolicy, but is not a CloudFormation template (it is not in the top-level Resources section): " + NOT_READ)
     assert reason("Description: uses AWS::SQS::Queue\n", False, "x.yaml") is None
     assert reason('{"resource_type": "aws_sqs_queue", "Type": "AWS::SQS::Queue "}', True, "x.json") is None
+
+
+JINJA_TEMPLATES = {
+    # markup before the first key: would be read as JSON
+    "header.template": '{% set env = "prod" %}\nResources:\n  Orders:\n    Type: AWS::SQS::Queue\n',
+    # markup in a value of an otherwise YAML template
+    "value.template": "Resources:\n  Orders:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: {{ name }}-q\n      Tags: [{Key: a, Value: {{ x }}}]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(JINJA_TEMPLATES))
+def test_a_jinja_template_source_is_skipped_not_an_error(tmp_path, name):
+    (tmp_path / name).write_text(JINJA_TEMPLATES[name])
+    report = scan([str(tmp_path)], Options())
+    assert report.errors == []
+    assert [s.reason for s in report.skipped] == [
+        "a Jinja-style template source ({{ }} / {% %} markup) that declares AWS::SQS::Queue: sqsguard reads the "
+        "rendered template, not its source (render it first, or scan the rendered output)"]
+
+
+def test_a_broken_template_with_a_dynamic_reference_is_still_an_error(tmp_path):
+    (tmp_path / "t.yaml").write_text("Resources:\n  Orders:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+                                     "      KmsMasterKeyId: '{{resolve:ssm:/keys/orders}}'\n    : broken\n")
+    report = scan([str(tmp_path)], Options())
+    assert report.skipped == [] and [(e.file.endswith("t.yaml"), e.line) for e in report.errors] == [(True, 6)]
+
+
+def test_terraform_state_json_is_skipped_with_its_reason(tmp_path):
+    state = {"format_version": "1.0", "terraform_version": "1.9.0", "values": {"root_module": {"resources": [
+        {"address": "aws_sqs_queue.orders", "mode": "managed", "type": "aws_sqs_queue", "name": "orders",
+         "provider_name": "registry.terraform.io/hashicorp/aws", "values": {"kms_master_key_id": "alias/aws/sqs"}}]}}}
+    (tmp_path / "state.json").write_text(json.dumps(state, indent=2))
+    report = scan([str(tmp_path)], Options())
+    assert report.errors == [] and report.queues == 0
+    assert [s.reason for s in report.skipped] == [
+        "Terraform state (aws_sqs_queue), as `terraform show -json` prints it without a plan: sqsguard reads the "
+        "configuration and plans (terraform show -json of a saved plan), not state"]

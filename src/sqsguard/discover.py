@@ -233,7 +233,8 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
     services = [t.path for t in targets if t.kind == "document" and is_service_file(t.path)]
     if services:
         included = set().union(*(included_files(p) for p in services))
-        targets = [t for t in targets if t.explicit or t.kind != "document" or t.path not in included]
+        targets = [t for t in targets if t.kind != "document" or t.path not in included]  # named too: read through its service
+    targets = _without_sam_copies(targets)
     # A template inside a scanned cloud assembly is read through the assembly, not again alone.
     if assemblies:
         roots = [a.rstrip(os.sep) + os.sep for a in assemblies]
@@ -253,6 +254,22 @@ SAM_SOURCES = ("template.yaml", "template.yml", "template.json")
 
 def _has_sam_source(files: list[str]) -> bool:
     return any(name in files for name in SAM_SOURCES)
+
+
+_SAM_DIR = os.sep + ".aws-sam" + os.sep
+
+
+def _without_sam_copies(targets: list[Target]) -> list[Target]:
+    """`sam build -t infra/template.yaml` writes .aws-sam beside where it runs, not beside the
+    template: a walk that also found a SAM source template (template.yaml, ...) in the tree
+    above .aws-sam reads that, not the copy. A file named on the command line is always read."""
+    copies = {t.path.split(_SAM_DIR, 1)[0] for t in targets if _SAM_DIR in t.path and not t.explicit}
+    if not copies:
+        return targets
+    built = {root for root in copies if any(
+        _SAM_DIR not in t.path and t.path.startswith(root + os.sep) and os.path.basename(t.path) in SAM_SOURCES
+        for t in targets)}
+    return [t for t in targets if t.explicit or _SAM_DIR not in t.path or t.path.split(_SAM_DIR, 1)[0] not in built]
 
 
 def _add_module_of_file(path: str, add, excluded) -> None:

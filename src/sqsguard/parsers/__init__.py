@@ -96,7 +96,7 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "not UTF-8 text (byte %d)" % exc.start)])
-    is_json = text.lstrip().startswith(("{", "["))
+    is_json = text.lstrip().startswith(("{", "[")) and not text.lstrip().startswith(("{%", "{{"))
     if service:
         return _parse_serverless(target, text, is_json, options)
     try:
@@ -105,7 +105,9 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         else:
             model = _parse_template_tree(target, text, options)
     except ParseError as exc:
-        if not _looks_relevant(text):  # not a broken template or plan: skipped if it declares queues or keys
+        from .unsupported import templated
+
+        if not _looks_relevant(text) or templated(text):  # not a broken template or plan: skipped if it declares queues or keys
             return _unsupported(target, text, exc)
         return ParseOutcome(errors=[ScanError(target.display, exc.line, exc.message)])
     if model is None:
@@ -183,10 +185,10 @@ def _parse_json_document(target: Target, text: str, options: Options) -> Model |
 
 
 def without_read_children(jobs: list[tuple[str, list[Target]]], outcomes: list[ParseOutcome]) -> list[ParseOutcome]:
-    """A child template the directory scan found on its own is reported through its parent
-    (with the values the parent passes), not again alone with unknown parameters: its own
-    outcome is left out, unless it was named on the command line or no template outside a
-    cycle reads it."""
+    """A child template the scan found on its own is reported through its parent (with the
+    values the parent passes), not again alone with unknown parameters: its own outcome is left
+    out, unless no template outside a cycle reads it. A child named alone, without its parent,
+    is read alone."""
     read_by: dict[str, set[int]] = {}
     for index, outcome in enumerate(outcomes):
         for child in outcome.children:
@@ -194,7 +196,9 @@ def without_read_children(jobs: list[tuple[str, list[Target]]], outcomes: list[P
     if not read_by:
         return outcomes
     own = {targets[0].path: index for index, (kind, targets) in enumerate(jobs) if kind == "document"}
-    roots = {index for path, index in own.items() if path not in read_by or jobs[index][1][0].explicit}
+    # named or found, a child whose parent is in the scan too is read through the parent (a
+    # pre-commit run names both when both changed)
+    roots = {index for path, index in own.items() if path not in read_by}
     covered = {child for index in roots for child in outcomes[index].children}
     return [
         ParseOutcome() if index not in roots and kind == "document" and targets[0].path in covered else outcome

@@ -67,10 +67,28 @@ def worth_a_look(data: bytes) -> bool:
     return _FOREIGN_BYTES.search(data) is not None
 
 
+# Jinja (and other {{ }} / {% %} template engines) around a template: a CloudFormation dynamic
+# reference `{{resolve:...}}` is not one.
+_JINJA = re.compile(r"\{%-?\s*[a-z]|\{\{(?!\s*resolve:)[^}\n]*\}\}")
+
+
+def templated(text: str) -> bool:
+    """Text with Jinja-style markup ({{ name }}, {% if %}): the source of a template, rendered
+    before deployment, not a template."""
+    return _JINJA.search(text) is not None
+
+
 def reason(text: str, is_json: bool, path: str, problem: str | None = None, problem_line: int | None = None) -> str | None:
     """Why this document, which no supported reader took, is listed as skipped; None when it
     declares no SQS or KMS resource (it then does not concern the scan). `problem`: the YAML or
     JSON error that kept it from being read, if that is what happened."""
+    if problem is not None and templated(text):
+        found = _by_lines(text, problem, problem_line)
+        if found is None:
+            return None
+        declared = next((m.group(1) for _, pattern in _LINES for m in [pattern.search(text)] if m), "SQS or KMS resources")
+        return ("a Jinja-style template source ({{ }} / {%% %%} markup) that declares %s: sqsguard reads the rendered "
+                "template, not its source (render it first, or scan the rendered output)" % declared)
     if problem is None:
         doc = _load(text, is_json)
         if doc is not _UNREADABLE and not isinstance(doc, str):
@@ -107,6 +125,9 @@ def _structural(doc: Any, is_json: bool, path: str) -> str | None:
         if kind == "kubernetes":
             group = value.split("/", 1)[0].split(".", 1)[1]
             return "Kubernetes manifest (%s, %s): not a format sqsguard reads" % (value, _CONTROLLERS.get(group, group))
+        if kind == "terraform-state":
+            return ("Terraform state (%s), as `terraform show -json` prints it without a plan: sqsguard reads the "
+                    "configuration and plans (terraform show -json of a saved plan), not state" % value)
         if kind == "terraform-json":
             return ("Terraform JSON syntax (%s), but Terraform reads JSON only from files named *.tf.json: "
                     "not read as Terraform (rename it %s.tf.json if it is one)" % (value, _stem(path)))
@@ -140,6 +161,10 @@ def _declared(node: dict) -> tuple[str, str] | None:
     value = node.get("apiVersion")
     if isinstance(value, str) and _K8S_GROUP.match(value) and isinstance(node.get("kind"), str):
         return "kubernetes", "%s %s" % (value, node["kind"])
+    value = node.get("type")
+    if isinstance(value, str) and _TF_TYPE.match(value) and node.get("mode") in ("managed", "data") and (
+            "values" in node or "instances" in node):
+        return "terraform-state", value
     value = node.get("resource")
     if isinstance(value, dict):
         for name in value:
