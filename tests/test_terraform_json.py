@@ -302,3 +302,19 @@ def test_changing_a_tf_json_changes_the_cached_report(tmp_path: Path) -> None:
     (module / "main.tf.json").write_text('{"resource": {"aws_sqs_queue": {"q": {"kms_master_key_id": "${var.k}"}}}}')
     (module / "vars.tf.json").write_text('{"variable": {"k": {"default": "alias/aws/sqs"}}}')
     assert scan() == [("SQG103", 1)]
+
+
+def test_where_a_wrapped_reference_got_its_value_is_said(tmp_path):
+    """`"${var.x}"` (how the JSON syntax and CDK for Terraform write references) names where the
+    value was set, as `var.x` does."""
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "variable": {"events_key": {"type": "string"}},
+        "resource": {"aws_sqs_queue": {"events": {"name": "events", "kms_master_key_id": "${var.events_key}"}}},
+    }, indent=2))
+    report = scan([str(tmp_path)], Options(env_vars={"events_key": "alias/aws/sqs"}), jobs=1)
+    (finding,) = [f for f in report.findings if f.rule_id == "SQG103"]
+    assert finding.line == 11  # the kms_master_key_id line of the indented JSON
+    assert 'kms_master_key_id: "${var.events_key}", which resolves to alias/aws/sqs, set by TF_VAR_events_key (environment)' in finding.message

@@ -40,6 +40,8 @@ from ...model import (
 )
 from .drafts import Draft, DraftAttr, merge_instances
 from .loading import _VAR_ONLY, LiteralContext, Loader, Module
+
+_INTERPOLATION_ONLY = re.compile(r'^"\$\{\s*([^{}"]+?)\s*\}"$')  # "${var.x}": the template is the reference
 from .resources import ALIAS, ATTRIBUTES, JUDGED, META_ARGUMENTS, RESOURCE_META_ARGUMENTS
 from .variables import _convert
 from .expressions import Evaluator
@@ -148,8 +150,11 @@ class Instance:
         return value
 
     def origin_of(self, text: str) -> str:
-        """Where the value of an expression that is just `var.NAME` was set, or ""."""
-        match = _VAR_ONLY.match(text.strip())
+        """Where the value of an expression that is just `var.NAME` (or `"${var.NAME}"`, as the
+        JSON syntax and CDK for Terraform write it) was set, or ""."""
+        text = text.strip()
+        wrapped = _INTERPOLATION_ONLY.match(text)
+        match = _VAR_ONLY.match(wrapped.group(1) if wrapped else text)
         if match is None:
             return ""
         self.variable(match.group(1), text)
