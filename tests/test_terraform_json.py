@@ -318,3 +318,19 @@ def test_where_a_wrapped_reference_got_its_value_is_said(tmp_path):
     (finding,) = [f for f in report.findings if f.rule_id == "SQG103"]
     assert finding.line == 11  # the kms_master_key_id line of the indented JSON
     assert 'kms_master_key_id: "${var.events_key}", which resolves to alias/aws/sqs, set by TF_VAR_events_key (environment)' in finding.message
+
+
+def test_blocks_of_a_cdktf_module_carry_the_module_construct_path(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    (tmp_path / "cdk.tf.json").write_text(json.dumps({
+        "module": {"kms_q": {
+            "//": {"metadata": {"path": "mods/kms_q", "uniqueId": "kms_q"}},
+            "source": "terraform-aws-modules/sqs/aws", "version": "4.2.0",
+            "name": "orders", "kms_master_key_id": "alias/aws/sqs",
+        }},
+    }, indent=2))
+    report = scan([str(tmp_path)], Options(), jobs=1)
+    assert [(f.rule_id, f.resource, f.construct_path) for f in report.findings if f.rule_id.startswith("SQG1")] == [
+        ("SQG103", "module.kms_q.aws_sqs_queue.this", "mods/kms_q")]

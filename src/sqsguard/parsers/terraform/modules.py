@@ -502,8 +502,12 @@ class Instance:
         out: list[Draft] = []
         for block in self.module.resources:
             out.extend(self._resource_drafts(block))
-        for call in self.module.calls:
-            out.extend(self._call_drafts(call))
+        for call, block in self.module.calls.items():
+            drafts = self._call_drafts(call)
+            for draft in drafts if block.construct_path else ():
+                if draft.construct_path is None:  # CDK for Terraform: a module's blocks are its construct's
+                    draft.construct_path = block.construct_path
+            out.extend(drafts)
         return out
 
     def _resource_drafts(self, block: Block) -> list[Draft]:
