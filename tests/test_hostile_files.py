@@ -56,14 +56,57 @@ def test_a_hostile_file_is_said_and_the_rest_is_judged(tmp_path, name):
         assert report["errors"][0]["message"].startswith(expected)
 
 
-def test_deeply_nested_hcl_is_read_in_bounded_time(tmp_path):
-    """The deep list is read, and so is the block after it (its finding proves it)."""
-    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  tags = ' + "[" * DEPTH + "]" * DEPTH + "\n}\n"
-                                      'resource "aws_sqs_queue" "after" {\n  sqs_managed_sse_enabled = false\n}\n')
-    done = subprocess.run([sys.executable, "-m", "sqsguard", "scan", str(tmp_path), "--format", "json"],
+def test_deeply_nested_hcl_is_refused_with_its_line_and_the_module_still_read(tmp_path):
+    """HCL 50,000 brackets deep parsed in seconds and hundreds of MB (a million deep: 40 s,
+    1.3 GB); like YAML and JSON that deep, it is refused with its line. The module's other file
+    is still read (its finding proves it)."""
+    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  tags = ' + "[ " * DEPTH + "]" * DEPTH + "\n}\n")
+    (tmp_path / "after.tf").write_text('resource "aws_sqs_queue" "after" {\n  sqs_managed_sse_enabled = false\n}\n')
+    done = subprocess.run([sys.executable, "-m", "sqsguard", "scan", str(tmp_path), "--format", "json", "--no-cache"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert "Traceback" not in done.stderr and done.returncode == 1
+    assert "Traceback" not in done.stderr and done.returncode == 2
     report = json.loads(done.stdout)
-    assert report["errors"] == []
-    assert [(f["rule_id"], f["resource"], f["line"]) for f in report["findings"]] == [
-        ("SQG102", "aws_sqs_queue.q", 1), ("SQG101", "aws_sqs_queue.after", 5)]
+    assert report["errors"] == [{"file": "main.tf", "line": 2,
+                                 "message": "invalid HCL: more than 200 brackets opened in a row (nested too deeply to read)"}]
+    assert [(f["rule_id"], f["resource"], f["line"]) for f in report["findings"]] == [("SQG101", "aws_sqs_queue.after", 2)]  # the attribute at fault
+
+
+def test_fifos_and_devices_never_hang_a_scan(tmp_path):
+    """A FIFO blocks whoever opens it for reading, /dev/zero never ends: in a scanned folder,
+    named on the command line, in another folder of the repository (searched for module
+    callers) or in place of a cache entry, each is said or passed over, never waited on."""
+    import os
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "mod").mkdir()
+    (repo / "other").mkdir()
+    (repo / "other" / "ok.tf").write_text('resource "aws_sqs_queue" "q" {}\n')
+    os.mkfifo(repo / "mod" / "f.tf")
+    os.mkfifo(repo / "mod" / "g.yaml")
+    (repo / "mod" / "z.yaml").symlink_to("/dev/zero")
+    cache = tmp_path / "cache"
+
+    def run(*args):
+        done = subprocess.run([sys.executable, "-m", "sqsguard", "scan", *args, "--format", "json", "--cache-dir", str(cache)],
+                              capture_output=True, text=True, timeout=120, cwd=repo)
+        assert "Traceback" not in done.stderr
+        return done.returncode, json.loads(done.stdout)
+
+    code, report = run(".")
+    assert code == 2
+    assert sorted((e["file"], e["message"]) for e in report["errors"]) == [
+        ("mod/g.yaml", "cannot read: not a regular file (a FIFO)"),
+        ("mod/z.yaml", "cannot read: not a regular file (a device)"),
+    ]
+    assert [f["resource"] for f in report["findings"]] == ["aws_sqs_queue.q"]
+    code, report = run("mod/g.yaml")
+    assert (code, report["errors"]) == (2, [{"file": "mod/g.yaml", "line": None,
+                                             "message": "not a regular file or directory (a FIFO, a device or a socket), not read"}])
+    code, report = run("other/ok.tf")  # the caller search walks past mod/f.tf
+    assert (code, [f["resource"] for f in report["findings"]]) == (1, ["aws_sqs_queue.q"])
+    for entry in (cache / "results-v1").iterdir():
+        entry.unlink()
+        os.mkfifo(entry)
+    code, again = run("other/ok.tf")
+    assert again == report

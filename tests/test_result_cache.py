@@ -327,3 +327,33 @@ def test_an_unwritable_cache_directory_only_costs_the_speed(tmp_path):
     target = FIXTURES / "inventory" / "mixed"
     done = cli(target, cache=blocker / "cache")
     assert done.stdout == cli(target).stdout
+
+
+def test_the_code_fingerprint_is_by_content_not_by_install_time(tmp_path, monkeypatch):
+    """pip gives every file a new time on every install: the same release installed again (a CI
+    job's fresh venv, pre-commit's environment) must find the entries the last one wrote."""
+    from sqsguard import result_cache
+
+    monkeypatch.setattr(result_cache, "_fingerprint", None)
+    before = result_cache.code_fingerprint()
+    package = Path(result_cache.__file__).parent
+    times = {path: path.stat() for path in package.rglob("*.py")}
+    try:
+        for path in times:
+            os.utime(path, ns=(times[path].st_atime_ns, times[path].st_mtime_ns + 10**9))  # a fresh install: other times, same bytes
+        monkeypatch.setattr(result_cache, "_fingerprint", None)
+        assert result_cache.code_fingerprint() == before
+    finally:
+        for path, info in times.items():
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_a_wheels_record_is_read_without_the_venv_specific_lines(tmp_path):
+    from sqsguard.result_cache import _package_files
+
+    lines = ["../../../bin/sqsguard,sha256=%s,212" % venv for venv in ("AAA", "BBB")]
+    package = "sqsguard/engine.py,sha256=abc,100\nsqsguard/__pycache__/engine.cpython-311.pyc,,\n"
+    one, other = tmp_path / "one", tmp_path / "other"
+    one.write_text(lines[0] + "\n" + package)
+    other.write_text(lines[1] + "\n" + package)
+    assert _package_files(one) == _package_files(other) == ("sqsguard/engine.py,sha256=abc,100",)

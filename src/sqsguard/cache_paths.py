@@ -1,9 +1,9 @@
 """Where sqsguard keeps what it computes once and reuses: the user cache directory.
 
-`SQSGUARD_CACHE_DIR` when set, else `$XDG_CACHE_HOME/sqsguard` (`~/.cache/sqsguard`) on Linux
-and other Unixes, `~/Library/Caches/sqsguard` on macOS, `%LOCALAPPDATA%\\sqsguard\\Cache` on
-Windows. Nothing in it is trusted: every entry is plain data, checked when read, and rebuilt
-when it cannot be used.
+`--cache-dir` / the configuration's `cache_dir` when given, else `SQSGUARD_CACHE_DIR` when set,
+else `$XDG_CACHE_HOME/sqsguard` (`~/.cache/sqsguard`) on Linux and other Unixes,
+`~/Library/Caches/sqsguard` on macOS, `%LOCALAPPDATA%\\sqsguard\\Cache` on Windows. Nothing in it
+can run code: every entry is plain data, checked when read, and rebuilt when it cannot be used.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import sys
 from pathlib import Path
 
 
+chosen: str | None = None  # --cache-dir or the configuration's cache_dir, for this run (set by the CLI)
+
+
 def user_cache_dir() -> Path:
+    if chosen:
+        return Path(chosen)
     explicit = os.environ.get("SQSGUARD_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -26,9 +31,16 @@ def user_cache_dir() -> Path:
     return Path(base) / "sqsguard"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, data: bytes) -> bool:
     """Write `data` to `path` so that a reader sees the old file or the whole new one, never a
-    part (parallel pre-commit runs write the same entries). False when it cannot be written."""
+    part (two runs at once write the same entries). Readable by others as the user's umask
+    allows, like any file the user writes. False when it cannot be written."""
     import tempfile
 
     try:
@@ -37,6 +49,7 @@ def write_atomically(path: Path, data: bytes) -> bool:
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600)
             os.replace(temporary, path)
         except BaseException:
             try:

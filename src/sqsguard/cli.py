@@ -115,6 +115,10 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
     finally:
         if progress is not None:
             progress.close()
+    if cache is not None and cache.stats.unwritable and not cache.stats.written:
+        click.echo("warning: the result cache %s cannot be written; the report is complete, but the next scan "
+                   "will parse everything again (--cache-dir or cache_dir: a writable directory, or --no-cache)"
+                   % cache.directory, err=True)
     if cache is not None and os.environ.get("SQSGUARD_CACHE_STATS"):
         stats = cache.stats
         click.echo("cache %s: %d hits, %d misses, %d written, %d not cacheable"
@@ -123,7 +127,7 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
 
 
 @main.command(short_help="Scan files and directories.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is a scan error, not a usage error
 @click.option(
     "--format",
     "formats",
@@ -267,12 +271,15 @@ def _config_ignores(settings) -> list:
 
 def result_cache(settings):
     """The result cache the configuration asks for, or None (`cache: false`, `--no-cache`)."""
+    from . import cache_paths
+
+    # the parser's own tables (read-only installs, lark_tables.py) go to a chosen directory too
+    cache_paths.chosen = settings["cache_dir"] if settings["cache"] else None
     if not settings["cache"]:
         return None
-    from .cache_paths import user_cache_dir
     from .result_cache import ResultCache
 
-    return ResultCache(settings["cache_dir"] or user_cache_dir(), settings["cache_max_mb"])
+    return ResultCache(cache_paths.user_cache_dir(), settings["cache_max_mb"])
 
 
 TF_VAR_PREFIX = "TF_VAR_"
@@ -401,7 +408,7 @@ def exit_code(report: Report, fail_on: str, strict: bool = False) -> int:
 
 
 @main.command("config", short_help="Show the effective configuration.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is a scan error, not a usage error
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (default: found upward).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--reference", is_flag=True, help="Print the reference of every key (Markdown) instead.")

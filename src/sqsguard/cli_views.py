@@ -12,7 +12,7 @@ from .cli import EXIT_CLEAN, EXIT_ERROR, given_inputs, run_scan, scan_inputs, wr
 
 
 @click.command("inventory", short_help="List queues, their encryption and key, and the compliance share.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is a scan error, not a usage error
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the inventory to FILE.")
 @click.option("--merge", "merge_files", multiple=True, type=click.Path(dir_okay=False), metavar="REPORT.json",
@@ -100,7 +100,7 @@ def _width() -> int | None:
 
 
 @click.command("cost", short_help="KMS request and fee bounds per queue and key.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # an unreadable file is a scan error, not a usage error
 @click.option("--producers", type=click.IntRange(min=1), default=None,
               help="Producing principals per queue (default: the configuration's cost.producers, else those the code shows, at least 1).")
 @click.option("--consumers", type=click.IntRange(min=1), default=None,

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .inputs import read_regular
+
 SKIP_DIRS = {
     ".git",
     ".hg",
@@ -66,9 +68,7 @@ def display_path(path: str | Path, cwd: str | None = None) -> str:
 
 def is_cloud_assembly_manifest(path: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 20)
-        data = json.loads(head)
+        data = json.loads(read_regular(path, 1 << 20))
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and isinstance(data.get("artifacts"), dict) and "version" in data
@@ -79,8 +79,7 @@ def cdktf_stacks(path: str) -> list[str] | None:
     lists, or None when the file is not one (`{"version", "stacks": {name: {...,
     "synthesizedStackPath"}}}`). Each stack is a Terraform root module in JSON syntax."""
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read(1 << 20))
+        data = json.loads(read_regular(path, 1 << 20))
     except (OSError, ValueError):
         return None
     stacks = data.get("stacks") if isinstance(data, dict) else None
@@ -175,6 +174,9 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
             problems.append(Problem(raw, "path does not exist"))
             continue
         if excluded(path):
+            continue
+        if not os.path.isfile(path) and not os.path.isdir(path):
+            problems.append(Problem(raw, "not a regular file or directory (a FIFO, a device or a socket), not read"))
             continue
         if os.path.isfile(path):
             name = os.path.basename(path)

@@ -47,9 +47,36 @@ def _digest(data: bytes) -> str:
     return blake2b(data, digest_size=16).hexdigest()
 
 
-def _read(path: str, limit: int | None) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read() if limit is None else handle.read(limit + 1)
+class NotRegularFile(OSError):
+    """A path that is a FIFO, a device or a socket: reading it could block for ever or never end."""
+
+
+def read_regular(path: str, limit: int | None = None) -> bytes:
+    """A regular file's bytes (at most `limit` + 1 with a limit), without recording the read.
+    A FIFO, a device or a socket raises NotRegularFile: it is opened without blocking and
+    checked before a byte is read (a FIFO in a repository or a cache directory must not hang a
+    scan, nor a symlink to /dev/zero fill the memory)."""
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            error = NotRegularFile("not a regular file")
+            error.strerror = "not a regular file (a %s)" % ("directory" if stat.S_ISDIR(mode) else "FIFO" if stat.S_ISFIFO(mode)
+                                                             else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "socket")
+            error.filename = path
+            raise error
+        with os.fdopen(descriptor, "rb", closefd=True) as handle:
+            descriptor = -1
+            return handle.read() if limit is None else handle.read(limit + 1)
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+
+
+_read = read_regular
 
 
 def read_bytes(path: str, limit: int | None = None) -> bytes:
@@ -114,7 +141,7 @@ def unchanged(reads: list) -> bool:
     for what, path, argument, answer in reads:
         if what == "read":
             try:  # only a regular file: a hostile entry must not make this read a device
-                now = _digest(_read(path, argument)) if _kind(path) == "file" else None
+                now = _digest(_read(path, argument))
             except OSError:
                 now = None
         elif what == "list":

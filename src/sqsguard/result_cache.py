@@ -44,6 +44,7 @@ class Stats:
     misses: int = 0
     written: int = 0
     uncacheable: int = 0
+    unwritable: int = 0  # entries the directory did not take (not writable, full)
 
 
 def _digest(data: bytes) -> str:
@@ -56,36 +57,56 @@ _fingerprint: str | None = None
 
 
 def code_fingerprint() -> str:
-    """sqsguard's version and its code as installed (an edited checkout is other code), with
-    the parsing libraries it relies on."""
+    """sqsguard's version and its code by content (an edited checkout is other code; the same
+    release installed again, in another venv or CI run, is the same code), with the versions of
+    the parsing libraries it relies on, read from their own sources."""
     global _fingerprint
     if _fingerprint is None:
         parts: list = [__version__, sys.version, FORMAT]
         here = Path(__file__).parent
-        for directory, subdirs, files in os.walk(here):
-            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith((".py", ".json", ".lark")):
-                    parts.append(_stamp(os.path.join(directory, name), here))
+        record = here.parent / ("sqsguard-%s.dist-info" % __version__) / "RECORD"
+        if record.is_file():  # an installed wheel: its RECORD holds the digest of every file
+            parts.append(_package_files(record))
+        else:  # a checkout (an editable install): the sources themselves
+            for directory, subdirs, files in os.walk(here):
+                subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+                for name in sorted(files):
+                    if name.endswith((".py", ".json", ".lark")):
+                        parts.append(_content(os.path.join(directory, name), here))
         import importlib.util
 
-        for library in ("hcl2", "lark", "yaml"):
+        for library, files in (("hcl2", ("version.py", "hcl2.lark", "__init__.py")), ("lark", ("__init__.py",)), ("yaml", ("__init__.py",))):
             try:
                 spec = importlib.util.find_spec(library)
             except (ImportError, ValueError):
                 spec = None
             origin = getattr(spec, "origin", None)
-            parts.append((library, _stamp(origin, None) if origin else None))
+            base = Path(origin).parent if origin else None
+            parts.append((library, tuple(_content(str(base / f), base) for f in files) if base else None))
         _fingerprint = _digest(marshal.dumps(tuple(parts)))
     return _fingerprint
 
 
-def _stamp(path: str, base: Path | None) -> tuple:
+def _package_files(record: Path) -> tuple:
+    """The package's own lines of a wheel's RECORD (path and digest): not the console script's,
+    whose first line names the venv it was installed in."""
+    from .inputs import read_regular
+
     try:
-        info = os.stat(path)
+        lines = read_regular(str(record)).decode("utf-8", "replace").splitlines()
     except OSError:
-        return (path, None, None)
-    return (os.path.relpath(path, base) if base else path, info.st_size, info.st_mtime_ns)
+        return ("RECORD", None)
+    return tuple(sorted(line for line in lines if line.startswith("sqsguard/") and ",sha256=" in line))
+
+
+def _content(path: str, base: Path) -> tuple:
+    from .inputs import read_regular
+
+    try:
+        data = read_regular(path)
+    except OSError:
+        return (os.path.relpath(path, base), None)
+    return (os.path.relpath(path, base), _digest(data))
 
 
 def _canonical(value: Any) -> Any:
@@ -104,7 +125,10 @@ def job_key(job: tuple[str, list], options: Any) -> str:
     from .repository import repository_root
 
     kind, targets = job
-    described = tuple((t.kind, t.path, t.display, t.explicit, repository_root(t.path)) for t in targets)
+    # Whether a target was named matters to Terraform only (a named directory is a root module):
+    # a template read by `scan .` and by a pre-commit run naming it is one entry.
+    described = tuple((t.kind, t.path, t.display, t.explicit if kind == "terraform" else None, repository_root(t.path))
+                      for t in targets)
     settings = tuple((f.name, _canonical(getattr(options, f.name))) for f in fields(options))
     return _digest(marshal.dumps((MAGIC, code_fingerprint(), os.getcwd(), kind, described, settings)))
 
@@ -121,9 +145,10 @@ class ResultCache:
     def load(self, key: str):
         """The stored outcome for this key, when every read it made still gives its answer."""
         path = self._path(key)
+        from .inputs import read_regular
+
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_ENTRY_BYTES + 1)
+            data = read_regular(str(path), MAX_ENTRY_BYTES)
         except OSError:
             self.stats.misses += 1
             return None
@@ -156,6 +181,8 @@ class ResultCache:
             return
         if write_atomically(self._path(key), data):
             self.stats.written += 1
+        else:
+            self.stats.unwritable += 1
 
     def prune(self) -> None:
         """Remove the entries used longest ago while the directory is above its limit (to 80%)."""

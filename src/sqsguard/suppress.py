@@ -106,8 +106,9 @@ class _Lines:
             lines = None
             if file and not file.endswith(".json"):  # JSON has no comments
                 try:
-                    with open(file, encoding="utf-8-sig", errors="replace") as handle:
-                        text = handle.read()
+                    from .inputs import read_regular
+
+                    text = read_regular(file, 50 * 1024 * 1024).decode("utf-8-sig", errors="replace")
                 except OSError:
                     text = ""
                 if "sqsguard:ignore" in text:

@@ -41,12 +41,14 @@ import re
 from typing import Any
 
 from ... import inputs
+from ...inputs import read_regular
 from ...discover import Target, display_path
 from ...findings import ScanError
 from ...model import Model
 from .. import ParseOutcome
 from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
 
+TF_BYTES = 5 * 1024 * 1024  # Terraform files are read up to their limit (loading.MAX_FILE_BYTES)
 _RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"|\"module\"[ \t\r\n]*:", re.M)
 
 
@@ -66,8 +68,7 @@ def groups(targets: list[Target]) -> list[list[Target]]:
         directory = os.path.normpath(target.path)
         for name in _tf_names(directory):
             try:
-                with open(os.path.join(directory, name), "rb") as handle:
-                    data = handle.read()
+                data = read_regular(os.path.join(directory, name), TF_BYTES)  # a source line is near the top
             except OSError:
                 continue
             for match in _LOCAL_SOURCE.finditer(data):
@@ -192,7 +193,7 @@ def _repository_root(directory: str) -> str:
 def _relevant(directory: str, loader: Any) -> bool:
     for path in loader.tf_files(directory):
         try:
-            data = inputs.read_bytes(path)
+            data = inputs.read_bytes(path, TF_BYTES)
         except OSError:
             continue
         if _RELEVANT.search(data):

@@ -12,6 +12,8 @@ import os
 import re
 from functools import lru_cache
 
+from ...inputs import read_regular
+
 # `source = "./x"`, and `"source": "./x"` in the JSON syntax
 LOCAL_SOURCE = re.compile(rb'\bsource"?\s*[=:]\s*"(\.\.?(?:/[^"]*)?)"')
 
@@ -26,8 +28,7 @@ def _calls(root: str, skip: frozenset[str]) -> dict[str, frozenset[str]]:
             if not name.endswith((".tf", ".tf.json")):
                 continue
             try:
-                with open(os.path.join(directory, name), "rb") as handle:
-                    data = handle.read()
+                data = read_regular(os.path.join(directory, name), 5 * 1024 * 1024)  # Terraform's file limit
             except OSError:
                 continue
             if b"source" not in data:

@@ -227,6 +227,7 @@ def parse_text(
 ) -> ParsedFile:
     """Parse one file. Raises HclError. `keep` decides which top-level blocks are read."""
     parsed = ParsedFile(path, display)
+    _refuse_deep_nesting(text)
     source = (prepare(text, keep, parsed.declared) if prepared else None) or text
     try:
         tree = _parse_tree(source)
@@ -243,6 +244,22 @@ def parse_text(
             mode = "managed" if block.type == "resource" else "data"
             parsed.declared.setdefault((mode, block.labels[0], block.labels[1]), block.line)
     return parsed
+
+
+MAX_OPEN_BRACKETS = 200  # in a row, spaces aside: no real code comes near it
+_OPENERS = re.compile(r"[\[({]{%d}" % MAX_OPEN_BRACKETS)
+_SPACES = re.compile(r"\s+")
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    """HCL nested hundreds of thousands of brackets deep parses (lark's LALR parser does not
+    recurse) but costs seconds and gigabytes: refused with its line, like YAML and JSON nesting
+    that deep is. Only brackets opened in a row count; a run that long is never real code."""
+    if not _OPENERS.search(_SPACES.sub("", text)):
+        return
+    run = re.search(r"(?:[\[({]\s*){%d}" % MAX_OPEN_BRACKETS, text)
+    line = text.count("\n", 0, run.start()) + 1 if run else None
+    raise HclError("invalid HCL: more than %d brackets opened in a row (nested too deeply to read)" % MAX_OPEN_BRACKETS, line)
 
 
 def parse_expression(text: str, file: str, path: str, first_line: int) -> tuple[Any, Segment]:

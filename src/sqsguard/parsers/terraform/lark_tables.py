@@ -62,8 +62,9 @@ def _entry() -> Path | None:
 
 def _load(path: Path) -> Any:
     try:
-        with open(path, "rb") as handle:
-            blob = handle.read(MAX_ENTRY + 1)
+        from ...inputs import read_regular
+
+        blob = read_regular(str(path), MAX_ENTRY)
     except OSError:
         return None
     if len(blob) > MAX_ENTRY or not plain_marshal(blob):
