@@ -16,6 +16,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from lark import Token, Tree
+
 TESTED_LARK = ("1.1.", "1.2.", "1.3.")
 
 
@@ -26,40 +28,47 @@ class FastPositions:
         self.node_builder = node_builder
 
     def __call__(self, children):
-        from lark import Tree
-
         res = self.node_builder(children)
         if not isinstance(res, Tree):
             return res
-        first = _edge(children, "line", "start_pos")
-        last = _edge(reversed(children), "end_line", "end_pos")
+        # The two loops below mirror each other (first child forward, last child backward). They
+        # stay written out: this runs once per rule reduced (200,000 times for 300 files), and a
+        # shared helper measured 7% slower on a whole cold scan (1.47 s against 1.37 s).
+        first = last = None
+        for child in children:
+            if isinstance(child, Token):
+                first = (child.line, child.start_pos)
+                break
+            if isinstance(child, Tree):
+                meta = child._meta
+                if meta is not None and not meta.empty:
+                    known = meta.__dict__
+                    first = (known.get("container_line", known["line"]), known.get("container_start_pos", known["start_pos"]))
+                    break
+        for child in reversed(children):
+            if isinstance(child, Token):
+                last = (child.end_line, child.end_pos)
+                break
+            if isinstance(child, Tree):
+                meta = child._meta
+                if meta is not None and not meta.empty:
+                    known = meta.__dict__
+                    last = (known.get("container_end_line", known["end_line"]), known.get("container_end_pos", known["end_pos"]))
+                    break
         if first is None and last is None:
             return res
         known = res.meta.__dict__
-        for edge, line, pos in ((first, "line", "start_pos"), (last, "end_line", "end_pos")):
-            if edge is None:
-                continue
-            if line not in known:
-                known[line], known[pos] = edge
+        if first is not None:
+            if "line" not in known:
+                known["line"], known["start_pos"] = first
                 known["empty"] = False
-            known["container_" + line], known["container_" + pos] = edge
+            known["container_line"], known["container_start_pos"] = first
+        if last is not None:
+            if "end_line" not in known:
+                known["end_line"], known["end_pos"] = last
+                known["empty"] = False
+            known["container_end_line"], known["container_end_pos"] = last
         return res
-
-
-def _edge(children, line: str, pos: str) -> tuple[int, int] | None:
-    """The (line, offset) a node starts (or ends) at: its first (last) child's, a token's own or
-    a tree's container extent."""
-    from lark import Token, Tree
-
-    for child in children:
-        if isinstance(child, Token):
-            return getattr(child, line), getattr(child, pos)
-        if isinstance(child, Tree):
-            meta = child._meta
-            if meta is not None and not meta.empty:
-                known = meta.__dict__
-                return known.get("container_" + line, known[line]), known.get("container_" + pos, known[pos])
-    return None
 
 
 @contextmanager
