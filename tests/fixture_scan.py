@@ -52,3 +52,17 @@ def read_snapshot(fixture: Path) -> list[dict] | None:
 
 def write_snapshot(fixture: Path, rows: list[dict]) -> None:
     snapshot_path(fixture).write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def run_cli(args, cwd: Path):
+    """sqsguard's CLI in this process, from `cwd` (click's runner; exceptions propagate)."""
+    from click.testing import CliRunner
+
+    from sqsguard.cli import main
+
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)

@@ -7,17 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
+from fixture_scan import run_cli
 from sqsguard import __version__, cost
-from sqsguard.cli import main
 from sqsguard.inventory import MergeError, load, merge, schema_problem
 from sqsguard.repository import remote_label
 
@@ -28,12 +26,7 @@ SCHEMA = json.loads((ROOT / "src" / "sqsguard" / "report" / "inventory-v1.schema
 
 
 def run(*args: str, cwd: Path = ROOT):
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
+    return run_cli(args, cwd)
 
 
 def inventory_json(*args: str, cwd: Path = ROOT) -> dict:

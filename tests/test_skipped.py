@@ -13,10 +13,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
 from sarif_schema import assert_valid_sarif
-from sqsguard.cli import main
+from fixture_scan import run_cli
 from sqsguard.engine import scan
 from sqsguard.findings import Report, Skipped
 from sqsguard.options import Options
@@ -44,12 +43,7 @@ EXPECTED = [
 
 
 def run(*args: str, cwd: Path = SKIPPED):
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
+    return run_cli(args, cwd)
 
 
 def json_report(*args: str, cwd: Path = SKIPPED) -> tuple[int, dict]:
