@@ -105,7 +105,9 @@ def test_fifos_and_devices_never_hang_a_scan(tmp_path):
                                              "message": "not a regular file or directory (a FIFO, a device or a socket), not read"}])
     code, report = run("other/ok.tf")  # the caller search walks past mod/f.tf
     assert (code, [f["resource"] for f in report["findings"]]) == (1, ["aws_sqs_queue.q"])
-    for entry in (cache / "results-v1").iterdir():
+    from sqsguard.result_cache import FORMAT
+
+    for entry in (cache / ("results-v%d" % FORMAT)).iterdir():
         entry.unlink()
         os.mkfifo(entry)
     code, again = run("other/ok.tf")
