@@ -357,3 +357,15 @@ def test_a_wheels_record_is_read_without_the_venv_specific_lines(tmp_path):
     one.write_text(lines[0] + "\n" + package)
     other.write_text(lines[1] + "\n" + package)
     assert _package_files(one) == _package_files(other) == ("sqsguard/engine.py,sha256=abc,100",)
+
+
+def test_config_shows_where_the_cache_is(tmp_path):
+    env = dict(os.environ, SQSGUARD_CACHE_DIR=str(tmp_path / "somewhere"))
+    done = subprocess.run([sys.executable, "-m", "sqsguard", "config", "--format", "json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env)
+    shown = json.loads(done.stdout)
+    assert (shown["values"]["cache_dir"], shown["sources"]["cache_dir"]) == (str(tmp_path / "somewhere"), "SQSGUARD_CACHE_DIR")
+    (tmp_path / ".sqsguard.yaml").write_text("cache_dir: here\n")
+    shown = json.loads(subprocess.run([sys.executable, "-m", "sqsguard", "config", "--format", "json"], cwd=tmp_path,
+                                      capture_output=True, text=True, timeout=120, env=env).stdout)
+    assert shown["values"]["cache_dir"] == str(tmp_path / "here")

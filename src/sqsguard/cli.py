@@ -420,6 +420,11 @@ def config_command(paths: tuple[str, ...], config_file: str | None, fmt: str, re
         click.echo(config_reference(), nl=False)
         return
     settings = _settings(list(paths) or ["."], config_file, {})
+    if not settings["cache_dir"]:  # where the cache is when nothing names it
+        from .cache_paths import user_cache_dir
+
+        settings.values["cache_dir"] = str(user_cache_dir())
+        settings.sources["cache_dir"] = "SQSGUARD_CACHE_DIR" if os.environ.get("SQSGUARD_CACHE_DIR") else "default"
     if fmt == "json":
         import json
 
