@@ -30,6 +30,8 @@ SKIP_DIRS = {
     ".aws-sam",
     ".serverless",
 }
+# Serverless Framework service files (parsers/serverless.py reads them).
+SERVICE_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")  # the native syntax and the JSON syntax (CDK for Terraform's too)
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
@@ -230,10 +232,10 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
                     add("document", os.path.join(directory, name))
 
     # A file a Serverless service reads with ${file(...)} is read through the service, not again alone.
-    from .parsers.serverless import included_files, is_service_file
-
-    services = [t.path for t in targets if t.kind == "document" and is_service_file(t.path)]
+    services = [t.path for t in targets if t.kind == "document" and os.path.basename(t.path) in SERVICE_FILES]
     if services:
+        from .parsers.serverless import included_files  # only when there is a service to read
+
         included = set().union(*(included_files(p) for p in services))
         targets = [t for t in targets if t.kind != "document" or t.path not in included]  # named too: read through its service
     targets = _without_sam_copies(targets)

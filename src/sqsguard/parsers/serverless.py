@@ -25,12 +25,12 @@ import re
 from typing import Any
 
 from .. import inputs
+from ..discover import SERVICE_FILES
 from ..findings import ScanError
 from ..model import Attr, Format, Model, Unresolved
 from .documents import Node, NodeList, ParseError, load_json, load_yaml
 from .serverless_variables import Variables
 
-SERVICE_FILES = ("serverless.yml", "serverless.yaml", "serverless.json")
 SHARED_ROLE = "IamRoleLambdaExecution"
 CONSUMER_KIND = "Serverless sqs event"
 SQS_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
