@@ -205,6 +205,13 @@ def _hostile(entry: bytes, key: str) -> dict[str, bytes]:
     foreign[location] = ["obj", "subprocess:Popen", None, [], []]
     dunder = list(table)
     dunder[location] = node[:3] + [["__class__"] + node[3][1:], node[4]]
+    enum_at = next(i for i, n in enumerate(table) if n[0] == "enum")
+    constructed = list(table)  # an "enum" node naming a class that is not one: its constructor must not run
+    constructed[enum_at] = ["enum", "sqsguard.model:Location", table[enum_at][2]]
+    fake_member = list(table)  # a Format made as a plain object: a member that is not one
+    fake_member[enum_at] = ["obj", table[enum_at][1], "nonsense", [], []]
+    unknown_member = list(table)
+    unknown_member[enum_at] = ["enum", table[enum_at][1], "nonsense"]
     return {
         "garbage": b"\x00garbage",
         "truncated": entry[: len(entry) // 2],
@@ -218,6 +225,9 @@ def _hostile(entry: bytes, key: str) -> dict[str, bytes]:
         "a class outside the model": _entry(magic, fmt, key, reads, foreign, root),
         "a dunder attribute": _entry(magic, fmt, key, reads, dunder, root),
         "a field of the wrong type": _entry(magic, fmt, key, reads, bad_type, root),
+        "an enum node naming a dataclass": _entry(magic, fmt, key, reads, constructed, root),
+        "an enum member made as an object": _entry(magic, fmt, key, reads, fake_member, root),
+        "an enum value it does not have": _entry(magic, fmt, key, reads, unknown_member, root),
         "a read of a device": _entry(magic, fmt, key, reads + [["read", "/dev/zero", None, "0" * 32]], table, root),
         "malformed reads": _entry(magic, fmt, key, [["read", 5, None, None]], table, root),
         "deep JSON nesting": b"[" * 100_000 + b"]" * 100_000,

@@ -16,6 +16,12 @@ from pathlib import Path
 chosen: str | None = None  # --cache-dir or the configuration's cache_dir, for this run (set by the CLI)
 
 
+def choose(directory: str | None) -> None:
+    """The cache directory for this process (the CLI's choice; a worker process is given it)."""
+    global chosen
+    chosen = directory
+
+
 def user_cache_dir() -> Path:
     if chosen:
         return Path(chosen)

@@ -121,8 +121,8 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
                    % cache.directory, err=True)
     if cache is not None and os.environ.get("SQSGUARD_CACHE_STATS"):
         stats = cache.stats
-        click.echo("cache %s: %d hits, %d misses, %d written, %d not cacheable"
-                   % (cache.directory, stats.hits, stats.misses, stats.written, stats.uncacheable), err=True)
+        click.echo("cache %s: %d hits, %d misses, %d written, %d not cacheable, %d not writable"
+                   % (cache.directory, stats.hits, stats.misses, stats.written, stats.uncacheable, stats.unwritable), err=True)
     return report, filters
 
 
@@ -273,8 +273,9 @@ def result_cache(settings):
     """The result cache the configuration asks for, or None (`cache: false`, `--no-cache`)."""
     from . import cache_paths
 
-    # the parser's own tables (read-only installs, lark_tables.py) go to a chosen directory too
-    cache_paths.chosen = settings["cache_dir"] if settings["cache"] else None
+    # the parser's own tables (read-only installs, lark_tables.py) go to a chosen directory too,
+    # with the result cache off as well
+    cache_paths.choose(settings["cache_dir"])
     if not settings["cache"]:
         return None
     from .result_cache import ResultCache

@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import __version__
-from .cli import EXIT_CLEAN, EXIT_ERROR, given_inputs, run_scan, scan_inputs, write_output, _settings
+from .cli import EXIT_CLEAN, EXIT_ERROR, exit_code, given_inputs, run_scan, scan_inputs, write_output, _settings
 
 
 @click.command("inventory", short_help="List queues, their encryption and key, and the compliance share.")
@@ -71,7 +71,7 @@ def _tell_problems(report) -> None:
 
 
 def _exit(report, settings) -> int:
-    return EXIT_ERROR if report.errors or (settings["strict"] and report.skipped) else EXIT_CLEAN
+    return exit_code(report, "never", bool(settings["strict"]))
 
 
 def _render_inventory(fmt: str, doc: dict, output: str | None) -> str:
@@ -133,9 +133,10 @@ def cost_command(paths, producers, consumers, month_days, fmt, output, config_fi
 
 
 def _is_inventory_report(path: str) -> bool:
+    from .inputs import read_regular
+
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
+        head = read_regular(path, 4096)  # a FIFO named *.json must not hang the command
     except OSError:
         return False
     return b'"kind": "inventory"' in head or b'"kind":"inventory"' in head

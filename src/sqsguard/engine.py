@@ -164,10 +164,10 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
     keys: dict[int, str] = {}
     pending = []
     done = 0
+    if cache is not None:
+        from .result_cache import job_key
     for index, job in enumerate(work):
         if cache is not None:
-            from .result_cache import job_key
-
             keys[index] = job_key(job, options)
             found = cache.load(keys[index])
             if found is not None:
@@ -193,7 +193,10 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         order = sorted(pending, key=lambda i: -job_size(work[i]))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from . import cache_paths
+
+        # workers started by spawn (macOS, Windows) do not inherit the chosen cache directory
+        with ProcessPoolExecutor(max_workers=workers, initializer=cache_paths.choose, initargs=(cache_paths.chosen,)) as pool:
             futures = {pool.submit(parse, work[i], options): i for i in order}
             for future in as_completed(futures):
                 finish(futures[future], future.result())

@@ -148,7 +148,7 @@ def decode(table: Any, root: Any) -> Any:
             elif kind == "frozenset" and len(node) == 2:
                 made = frozenset(items(node[1]))
             elif kind == "enum" and len(node) == 3:
-                made = _class(node[1], classes)[0](node[2])
+                made = _member(_class(node[1], classes)[0], node[2])
             else:
                 raise BadEntry("a node of unknown kind")
             built.append(made)
@@ -160,6 +160,18 @@ def decode(table: Any, root: Any) -> Any:
 
 
 _PLAIN, _TEXT, _MAPPING, _SEQUENCE = range(4)
+
+
+def _member(cls: type, value: Any) -> Any:
+    """An enum's existing member with this value (looked up, not constructed)."""
+    import enum
+
+    if not issubclass(cls, enum.Enum):
+        raise BadEntry("not an enumeration")
+    found = cls._value2member_map_.get(value) if isinstance(value, (str, int)) else None
+    if found is None:
+        raise BadEntry("no such member")
+    return found
 
 
 def _class(name: Any, cache: dict[str, tuple[type, int]]) -> tuple[type, int]:
@@ -180,6 +192,8 @@ def _class(name: Any, cache: dict[str, tuple[type, int]]) -> tuple[type, int]:
 def _object(node: list, classes: dict, checked: set, items) -> Any:
     _, name, base, names, values = node
     cls, kind = _class(name, classes)
+    if cls.__dict__.get("_member_map_") is not None:  # an enum's members are never made anew
+        raise BadEntry("an enumeration member as an object")
     if kind == _PLAIN:
         if base is not None:
             raise BadEntry("no base expected")

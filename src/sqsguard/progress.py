@@ -48,7 +48,11 @@ def progress_for(quiet: bool, stream: TextIO | None = None) -> Progress | None:
     stream = stream or sys.stderr
     if quiet or os.environ.get("CI") or not _is_terminal(stream):
         return None
-    return Progress(stream, delay=float(os.environ.get("SQSGUARD_PROGRESS_DELAY", "1") or 1))
+    try:
+        delay = float(os.environ.get("SQSGUARD_PROGRESS_DELAY", "1") or 1)
+    except ValueError:  # a test hook: a value that is not a number is the default
+        delay = 1.0
+    return Progress(stream, delay=delay)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -3,9 +3,9 @@ cloud assembly) kept in the user cache directory and used again while nothing th
 changed.
 
 - The key is a digest of what decides the outcome before any file is read: sqsguard's code (its
-  version, and the size and time of its modules and of python-hcl2's, lark's and PyYAML's), the
-  working directory (display paths are relative to it), the job's targets, the repositories they
-  are in, and the options.
+  version and its files by content: a wheel's RECORD, or a checkout's sources; python-hcl2's,
+  lark's and PyYAML's sources), the working directory (display paths are relative to it), the
+  job's targets, the repositories they are in, and the options.
 - The entry holds every read the parse made (`inputs.py`: file contents by digest, directory
   listings, whether paths exist) and the outcome as plain data (`plain_data.py`), as JSON:
   marshal would load faster, but crafted marshal data can make it allocate gigabytes from a few
@@ -190,6 +190,8 @@ class ResultCache:
             with os.scandir(self.directory) as scan:
                 entries = []
                 for entry in scan:
+                    if entry.name.startswith("."):  # another run's entry being written
+                        continue
                     try:
                         info = entry.stat(follow_symlinks=False)
                     except OSError:
@@ -275,10 +277,10 @@ def _sound(outcome: Any) -> bool:
     if type(model) is not Model or type(outcome.__dict__.get("files_scanned")) is not int:
         return False
     errors = outcome.__dict__.get("errors")
-    if type(errors) is not list or not all(type(e) is ScanError for e in errors):
+    if type(errors) is not list or not all(_sound_record(e, ScanError, {"file": str, "line": (int, type(None)), "message": str, "repo_path": str}) for e in errors):
         return False
     skipped = outcome.__dict__.get("skipped")
-    if type(skipped) is not list or not all(type(s) is Skipped and type(s.__dict__.get("reason")) is str for s in skipped):
+    if type(skipped) is not list or not all(_sound_record(s, Skipped, {"file": str, "reason": str, "repo_path": str}) for s in skipped):
         return False
     for f in fields(Model):
         value = model.__dict__.get(f.name)
@@ -288,6 +290,14 @@ def _sound(outcome: Any) -> bool:
         elif type(value) is not list or not all(isinstance(r, Resource) and _sound_resource(r) for r in value):
             return False
     return True
+
+
+def _sound_record(record: Any, cls: type, types: dict) -> bool:
+    """A ScanError or Skipped with exactly its fields, each of its type (the engine sorts them and
+    puts them in sets)."""
+    state = record.__dict__ if type(record) is cls else None
+    return state is not None and set(state) == set(types) and all(
+        type(state[name]) in (kinds if isinstance(kinds, tuple) else (kinds,)) for name, kinds in types.items())
 
 
 def _sound_resource(resource: Any) -> bool:

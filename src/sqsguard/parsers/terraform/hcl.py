@@ -247,18 +247,17 @@ def parse_text(
 
 
 MAX_OPEN_BRACKETS = 200  # in a row, spaces aside: no real code comes near it
-_OPENERS = re.compile(r"[\[({]{%d}" % MAX_OPEN_BRACKETS)
-_SPACES = re.compile(r"\s+")
+_OPEN_RUN = re.compile(r"(?:[\[({]\s*){%d}" % MAX_OPEN_BRACKETS)
 
 
 def _refuse_deep_nesting(text: str) -> None:
     """HCL nested hundreds of thousands of brackets deep parses (lark's LALR parser does not
     recurse) but costs seconds and gigabytes: refused with its line, like YAML and JSON nesting
     that deep is. Only brackets opened in a row count; a run that long is never real code."""
-    if not _OPENERS.search(_SPACES.sub("", text)):
+    run = _OPEN_RUN.search(text) if ("[[" in text or "((" in text or "{{" in text or "[ [" in text) else None
+    if run is None:
         return
-    run = re.search(r"(?:[\[({]\s*){%d}" % MAX_OPEN_BRACKETS, text)
-    line = text.count("\n", 0, run.start()) + 1 if run else None
+    line = text.count("\n", 0, run.start()) + 1
     raise HclError("invalid HCL: more than %d brackets opened in a row (nested too deeply to read)" % MAX_OPEN_BRACKETS, line)
 
 

@@ -24,7 +24,7 @@ TESTED_LARK = ("1.1.", "1.2.", "1.3.")
 class FastPositions:
     __slots__ = ("node_builder",)
 
-    def __init__(self, node_builder, node_filter=None):
+    def __init__(self, node_builder):
         self.node_builder = node_builder
 
     def __call__(self, children):
@@ -82,7 +82,11 @@ def lark_positions() -> Iterator[None]:
     if original is None or not str(getattr(lark, "__version__", "")).startswith(TESTED_LARK):
         yield
         return
-    builder.PropagatePositions = FastPositions
+    def propagation(node_builder, node_filter=None):
+        # a filter (propagate_positions=callable) is lark's own business: its class does it
+        return original(node_builder, node_filter) if node_filter is not None else FastPositions(node_builder)
+
+    builder.PropagatePositions = propagation
     try:
         yield
     finally:
