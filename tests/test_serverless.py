@@ -128,9 +128,10 @@ def test_file_reads_go_through_inputs_and_are_recorded(tmp_path: Path) -> None:
 def test_included_files_are_read_through_the_service() -> None:
     targets, _ = discover([str(SERVERLESS / "file-reference")])
     names = sorted(os.path.relpath(t.path, SERVERLESS / "file-reference") for t in targets)
-    # resources/queues.yml and iam.yml are read through it (config/${sls:stage}.yml names a
+    # resources/queues.yml is read through it (config/${sls:stage}.yml names a
     # variable: found by walking, it holds no queue or key and is passed over)
-    assert names == ["config/staging.yml", "serverless.yml"]
+    # iam.yml is taken in part (${file(./iam.yml):statements}): the rest of it is read on its own
+    assert names == ["config/staging.yml", "iam.yml", "serverless.yml"]
     # named on the command line, a fragment is still read alone
     targets, _ = discover([str(SERVERLESS / "file-reference" / "resources" / "queues.yml")])
     assert len(targets) == 1
@@ -226,3 +227,16 @@ def test_cli_scan_of_a_service(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "bad/serverless.yml:70: high SQG404" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_only_mentioned_is_still_read_on_its_own(tmp_path: Path) -> None:
+    """A ${file()} in a comment, or in a service sqsguard does not read (not on AWS), takes
+    nothing in: the file is scanned, never silently dropped."""
+    queue = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      SqsManagedSseEnabled: false\n"
+    for name, service in (("commented", "service: s\nprovider:\n  name: aws\n# resources: ${file(./q.yml)}\n"),
+                          ("azure", "service: s\nprovider:\n  name: azure\nresources: ${file(./q.yml)}\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "serverless.yml").write_text(service)
+        (tmp_path / name / "q.yml").write_text(queue)
+        targets, _ = discover([str(tmp_path / name)])
+        assert sorted(os.path.basename(t.path) for t in targets) == ["q.yml", "serverless.yml"], name

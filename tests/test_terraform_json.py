@@ -334,3 +334,14 @@ def test_blocks_of_a_cdktf_module_carry_the_module_construct_path(tmp_path):
     report = scan([str(tmp_path)], Options(), jobs=1)
     assert [(f.rule_id, f.resource, f.construct_path) for f in report.findings if f.rule_id.startswith("SQG1")] == [
         ("SQG103", "module.kms_q.aws_sqs_queue.this", "mods/kms_q")]
+
+
+def test_an_expression_nested_too_deeply_in_a_tf_json_string_is_refused_with_its_line(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    deep = "${" + "(" * 5000 + "1" + ")" * 5000 + "}"
+    (tmp_path / "main.tf.json").write_text('{\n  "resource": {"aws_sqs_queue": {"q": {\n    "delay_seconds": "%s"\n  }}}\n}\n' % deep)
+    report = scan([str(tmp_path)], Options(), jobs=1)
+    assert [(e.line, e.message) for e in report.errors] == [
+        (3, "invalid HCL: more than 200 brackets opened in a row (nested too deeply to read)")]

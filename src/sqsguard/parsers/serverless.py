@@ -41,15 +41,20 @@ def is_service_file(path: str) -> bool:
     return os.path.basename(path) in SERVICE_FILES
 
 
-_FILE_REFERENCE = re.compile(r"\$\{file\(\s*['\"]?([^)'\"$]+?)['\"]?\s*\)")
+# A whole file taken in (`${file(./q.yml)}`, not `${file(./q.yml):Meta}`), outside a comment.
+_FILE_REFERENCE = re.compile(r"^[^#\n]*?\$\{file\(\s*['\"]?([^)'\"$]+?)['\"]?\s*\)\}", re.M)
+_AWS_PROVIDER = re.compile(r"^[ \t]+name[ \t]*:[ \t]*['\"]?aws['\"]?[ \t]*(?:#.*)?$", re.M)
 
 
 def included_files(path: str) -> set[str]:
-    """The files a service file reads with `${file(...)}` (paths without variables), absolute:
-    discovery leaves them to the service instead of reading them again alone."""
+    """The files a service file reads whole with `${file(...)}` (paths without variables),
+    absolute: discovery leaves them to the service instead of reading them again alone. None for
+    a service sqsguard does not read (not on AWS): then its files are read on their own."""
     try:
         text = inputs.read_bytes(path, 1 << 20).decode("utf-8", "replace")
     except OSError:
+        return set()
+    if not _AWS_PROVIDER.search(text):
         return set()
     directory = os.path.dirname(os.path.abspath(path))
     return {os.path.normpath(os.path.join(directory, m.group(1).strip())) for m in _FILE_REFERENCE.finditer(text)}
@@ -70,7 +75,8 @@ def worth_reading(data: bytes) -> bool:
 
 def looks_relevant(text: str) -> bool:
     """What an unreadable service file must hold for its problem to be reported."""
-    return "AWS::SQS::" in text or "AWS::KMS::" in text or re.search(r"^\s*-?\s*sqs\s*:", text, re.MULTILINE) is not None
+    return ("AWS::SQS::" in text or "AWS::KMS::" in text or "file(" in text  # as worth_reading: what it includes may hold them
+            or re.search(r"^\s*-?\s*sqs\s*:", text, re.MULTILINE) is not None)
 
 
 def parse_service(text: str, is_json: bool, path: str, display: str, parameters: dict[str, Any],

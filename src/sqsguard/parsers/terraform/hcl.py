@@ -227,7 +227,7 @@ def parse_text(
 ) -> ParsedFile:
     """Parse one file. Raises HclError. `keep` decides which top-level blocks are read."""
     parsed = ParsedFile(path, display)
-    _refuse_deep_nesting(text)
+    refuse_deep_nesting(text)
     source = (prepare(text, keep, parsed.declared) if prepared else None) or text
     try:
         tree = _parse_tree(source)
@@ -250,7 +250,7 @@ MAX_OPEN_BRACKETS = 200  # in a row, spaces aside: no real code comes near it
 _OPEN_RUN = re.compile(r"(?:[\[({]\s*){%d}" % MAX_OPEN_BRACKETS)
 
 
-def _refuse_deep_nesting(text: str) -> None:
+def refuse_deep_nesting(text: str) -> None:
     """HCL nested hundreds of thousands of brackets deep parses (lark's LALR parser does not
     recurse) but costs seconds and gigabytes: refused with its line, like YAML and JSON nesting
     that deep is. Only brackets opened in a row count; a run that long is never real code."""

@@ -76,6 +76,9 @@ SPECIAL: dict[str, dict[str, str]] = {
 
 def parse_json_text(text: str, path: str, display: str, keep: KeepTest | None = None) -> ParsedFile:
     """One `.tf.json` file as blocks and attributes. Raises HclError (message and line)."""
+    from .hcl import refuse_deep_nesting
+
+    refuse_deep_nesting(text)  # an expression in a string nested that deep costs the HCL parser as much
     try:
         data = load_json(text)
     except ParseError as exc:
