@@ -48,9 +48,17 @@ CHECKOV_ENV = {"CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "T
 def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS in MiB of the process and the children it waited for)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, _, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        said = errors.read().decode(errors="replace")
+    # 0, findings (1), or files it could not read (2, the realworld corpus has some); a crash
+    # would be timed as a fast run
+    if code not in (0, 1, 2) or "Traceback" in said:
+        raise SystemExit("%s exited %d: %s" % (" ".join(command[:3]), code, said[-2000:]))
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     return wall, usage.ru_maxrss * scale / (1024 * 1024)
 
@@ -127,7 +135,7 @@ def main() -> None:
             targets.append(("../shared/corpus/realworld", REALWORLD, jobs, ["terraform", "cloudformation"]))
         for index, (name, target, n, frameworks) in enumerate(targets):
             cache = work / ("cache-%d" % index)
-            subprocess.run(sqsguard(target, n, cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fill it
+            measure(sqsguard(target, n, cache))  # fill it
             commands = {"sqsguard cold": (sqsguard(target, n, None), None), "sqsguard warm": (sqsguard(target, n, cache), None)}
             if args.checkov:
                 commands["checkov"] = (checkov(args.checkov, target, frameworks), checkov_env)

@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -14,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # own, never the user's: most fixtures are scanned many times, so the warm path is exercised
 # throughout, and a report that differed with the cache would fail the tests that check it.
 os.environ["SQSGUARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="sqsguard-test-cache-")
+atexit.register(shutil.rmtree, os.environ["SQSGUARD_CACHE_DIR"], ignore_errors=True)
 
 
 def pytest_addoption(parser):

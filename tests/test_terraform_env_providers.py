@@ -232,7 +232,12 @@ def test_inventory_and_cost_take_no_env():
     assert modes(ignored)["aws_sqs_queue.orders"] == "unverifiable"
     _, cost = scan_rows("tf_var_env", "--no-cache", env=ENV, command="cost")
     _, cost_ignored = scan_rows("tf_var_env", "--no-cache", "--no-env", env=ENV, command="cost")
-    assert cost != cost_ignored
+    orders = {q["resource"]: q for q in cost["queues"]}["aws_sqs_queue.orders"]
+    ignored_orders = {q["resource"]: q for q in cost_ignored["queues"]}["aws_sqs_queue.orders"]
+    # the environment's key and reuse period: alias/aws/sqs at 60 s; without it, unknown at 300 s
+    assert (orders["key"], orders["reuse_period_seconds"], orders["kms_requests_per_month"]) == ("alias/aws/sqs", 60, 129600)
+    assert (ignored_orders["key"], ignored_orders["reuse_period_seconds"], ignored_orders["kms_requests_per_month"]) == (
+        "var.queue_key", 300, 25920)
 
 
 # --- provider configurations -----------------------------------------------------------------
