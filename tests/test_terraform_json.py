@@ -347,3 +347,17 @@ def test_an_expression_nested_too_deeply_in_a_tf_json_string_is_refused_with_its
     report = scan([str(tmp_path)], Options(), jobs=1)
     assert [(e.line, e.message) for e in report.errors] == [
         (3, "invalid HCL: more than 200 brackets opened in a row (nested too deeply to read)")]
+
+
+def test_a_module_input_named_dynamic_is_an_input_not_a_block(tmp_path):
+    from sqsguard.engine import scan
+    from sqsguard.options import Options
+
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "module": {"queue": {"source": "terraform-aws-modules/sqs/aws", "name": "orders", "dynamic": {"x": 1},
+                             "kms_master_key_id": "alias/aws/sqs"}},
+    }, indent=2))
+    report = scan([str(tmp_path)], Options(), jobs=1)
+    assert report.errors == []
+    assert [(f.rule_id, f.resource) for f in report.findings if f.rule_id.startswith("SQG1")] == [
+        ("SQG103", "module.queue.aws_sqs_queue.this")]

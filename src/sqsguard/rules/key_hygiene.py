@@ -90,12 +90,16 @@ def key_missing_ownership_tags(model: Model, options: Options) -> Iterator[Hit]:
 
 def key_uses(model: Model) -> dict[tuple[str, str], list[tuple[Queue, object]]]:
     """(queue, choice) for every branch of a deploy-time choice in which a key of the scan
-    encrypts a queue, by key: one pass over the queues."""
+    encrypts a queue, by key: one pass over the queues, kept for the scan (SQG303 and SQG304 both
+    ask; link.py empties Model.derived)."""
+    if "key_uses" in model.derived:
+        return model.derived["key_uses"]
     found: dict[tuple[str, str], list[tuple[Queue, object]]] = {}
     for queue in model.queues:
         for choice in queue.choices:
             if choice.key_address:
                 found.setdefault((choice.key_unit, choice.key_address), []).append((queue, choice))
+    model.derived["key_uses"] = found
     return found
 
 

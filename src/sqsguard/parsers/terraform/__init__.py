@@ -46,9 +46,10 @@ from ...discover import Target, display_path
 from ...findings import ScanError
 from ...model import Model
 from .. import ParseOutcome
+from ...discover import TERRAFORM_SUFFIXES
 from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
+from .callers import MAX_FILE_BYTES
 
-TF_BYTES = 5 * 1024 * 1024  # Terraform files are read up to their limit (loading.MAX_FILE_BYTES)
 _RELEVANT = re.compile(rb"aws_sqs_|aws_kms_|^[ \t]*module[ \t]+\"|\"module\"[ \t\r\n]*:", re.M)
 
 
@@ -68,7 +69,7 @@ def groups(targets: list[Target]) -> list[list[Target]]:
         directory = os.path.normpath(target.path)
         for name in _tf_names(directory):
             try:
-                data = read_regular(os.path.join(directory, name), TF_BYTES)  # a source line is near the top
+                data = read_regular(os.path.join(directory, name), MAX_FILE_BYTES)
             except OSError:
                 continue
             for match in _LOCAL_SOURCE.finditer(data):
@@ -83,7 +84,7 @@ def groups(targets: list[Target]) -> list[list[Target]]:
 
 def _tf_names(directory: str) -> list[str]:
     try:
-        return sorted(n for n in os.listdir(directory) if n.endswith((".tf", ".tf.json")))
+        return sorted(n for n in os.listdir(directory) if n.endswith(TERRAFORM_SUFFIXES))
     except OSError:
         return []
 
@@ -193,7 +194,7 @@ def _repository_root(directory: str) -> str:
 def _relevant(directory: str, loader: Any) -> bool:
     for path in loader.tf_files(directory):
         try:
-            data = inputs.read_bytes(path, TF_BYTES)
+            data = inputs.read_bytes(path, MAX_FILE_BYTES)
         except OSError:
             continue
         if _RELEVANT.search(data):

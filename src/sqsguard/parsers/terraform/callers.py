@@ -15,6 +15,10 @@ from functools import lru_cache
 from ...inputs import read_regular
 
 # `source = "./x"`, and `"source": "./x"` in the JSON syntax
+from ...discover import TERRAFORM_SUFFIXES
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # Terraform files are read up to this (the parser's time grows with them)
+
 LOCAL_SOURCE = re.compile(rb'\bsource"?\s*[=:]\s*"(\.\.?(?:/[^"]*)?)"')
 
 
@@ -25,10 +29,10 @@ def _calls(root: str, skip: frozenset[str]) -> dict[str, frozenset[str]]:
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = [d for d in subdirs if d not in skip]
         for name in files:
-            if not name.endswith((".tf", ".tf.json")):
+            if not name.endswith(TERRAFORM_SUFFIXES):
                 continue
             try:
-                data = read_regular(os.path.join(directory, name), 5 * 1024 * 1024)  # Terraform's file limit
+                data = read_regular(os.path.join(directory, name), MAX_FILE_BYTES)
             except OSError:
                 continue
             if b"source" not in data:

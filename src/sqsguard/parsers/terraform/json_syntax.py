@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..documents import Node, NodeList, ParseError, load_json
+from ..documents import Node, ParseError, load_json
 from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, Segment, subtrees
 from .templates import _closing_brace
 
@@ -207,7 +207,8 @@ class _Reader:
                 for content, content_line in _bodies(value, name_line, "content"):
                     block.blocks.append(self.block("content", [], content, content_line, labels[0] if labels else "", target))
                 continue
-            if not attributes_only and (name in schema or (name == "dynamic" and kind != "dynamic") or (top and name in META_BLOCKS)):
+            dynamic = name == "dynamic" and kind not in ("dynamic", "module", "variable", "output", "locals")  # a module input may be named so
+            if not attributes_only and (name in schema or dynamic or (top and name in META_BLOCKS)):
                 self._nested(block, name, value, name_line, schema)
                 continue
             if kind in ("variable", "output") and name in ("validation", "precondition"):

@@ -15,9 +15,9 @@ from ...findings import ScanError, Skipped
 from .expressions import EvalError
 from .hcl import Attribute, Block, HclError, KeepTest, ParsedFile, parse_text
 from .resources import DATA_FLOW_TOKENS, KEEP, KEEP_WITHOUT_PRINCIPALS, MODEL_TYPES
+from .callers import MAX_FILE_BYTES
+from ...discover import TERRAFORM_SUFFIXES as CONFIGURATION_SUFFIXES  # native and JSON syntax (json_syntax.py)
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-CONFIGURATION_SUFFIXES = (".tf", ".tf.json")  # the native syntax and the JSON syntax (json_syntax.py)
 OVERRIDE_REASON = ("Terraform override file: Terraform merges its blocks into the module's blocks of the same name, "
                    "which sqsguard does not do; the module was read without it")
 

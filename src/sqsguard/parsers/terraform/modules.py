@@ -50,7 +50,6 @@ from .values import EvalError, MissingFile, freeze, is_known
 
 MAX_INSTANCES = 32
 MAX_MODULE_DEPTH = 12
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_READ_BYTES = 1024 * 1024
 
 MISSING = object()
@@ -653,10 +652,6 @@ class Instance:
     def allowed_accounts(self) -> str | None:
         """The account of the default aws configuration (its first `allowed_account_ids`)."""
         return self.provider_config("aws").account()
-
-    def default_tags(self) -> Any:
-        """The tags the default aws configuration adds to every resource."""
-        return self.provider_config("aws").default_tags()
 
 
 _PROVIDER_NAME = re.compile(r'^"?(aws(?:\.[A-Za-z_][A-Za-z0-9_-]*)?)"?$')
