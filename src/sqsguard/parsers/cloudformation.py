@@ -22,7 +22,7 @@ from ..model import (
 from .attributes import as_bool, common_tags, dead_letter_target
 from .cloudformation_iam import add as add_iam
 from .cloudformation_sources import producers
-from .documents import Node, ParseError, load_json, load_yaml
+from .documents import Node, ParseError, load_json, load_yaml, span_of
 from .intrinsics import Resolver, show
 
 from .cloudformation_resources import (
@@ -90,7 +90,7 @@ def build_model(
         rtype = resource.get("Type")
         if not isinstance(rtype, str) or rtype not in TABLE:
             continue
-        start, end = _span(resources, logical_id)
+        start, end = span_of(resources, logical_id)
         props = resource.get("Properties")
         if not isinstance(props, dict):
             props = Node()
@@ -171,19 +171,13 @@ class _AttrReader:
         if name not in self.props:
             return None
         raw = self.props[name]
-        first, last = _span(self.props, name)
+        first, last = span_of(self.props, name)
         return Attr(name, self.resolver.resolve(raw), show(raw), Location(self.file, first, last), self.resolver.origin(raw, self.file))
 
     def value(self, name: str) -> Any:
         if name not in self.props:
             return None
         return self.resolver.resolve(self.props[name])
-
-
-def _span(mapping: Any, key: Any) -> tuple[int, int]:
-    if isinstance(mapping, Node):
-        return mapping.span(key)
-    return (1, 1)
 
 
 def _construct_path(logical_id: str, resource: dict, paths: dict[str, str] | None) -> str | None:
@@ -211,7 +205,7 @@ def metadata_ignores(resource: dict, file: str, line: int) -> tuple[IgnoreEntry,
     metadata = resource.get("Metadata")
     if not isinstance(metadata, dict) or "sqsguard" not in metadata:
         return ()
-    where = Location(file, *_span(metadata, "sqsguard")) if isinstance(metadata, Node) else Location(file, line, line)
+    where = Location(file, *span_of(metadata, "sqsguard")) if isinstance(metadata, Node) else Location(file, line, line)
     block = metadata["sqsguard"]
     entries = block.get("ignore") if isinstance(block, dict) else None
     if not isinstance(entries, list):

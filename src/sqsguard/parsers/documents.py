@@ -36,6 +36,11 @@ class Node(dict):
         return lines.get(key, (self.line, self.end_line))
 
 
+def span_of(mapping: Any, key: Any, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    """The lines of a mapping's key and value, or `default` for a mapping read without positions."""
+    return mapping.span(key) if isinstance(mapping, Node) else default
+
+
 class NodeList(list):
     line: int = 0
     end_line: int = 0

@@ -39,7 +39,7 @@ from ..discover import display_path
 from ..findings import ScanError
 from ..model import Format, Location, Model, Unresolved, UnreadModule, is_aws_managed_sqs_key
 from .cloudformation import build_model, is_template, metadata_ignores
-from .documents import Node, ParseError, load_json, load_yaml
+from .documents import Node, ParseError, load_json, load_yaml, span_of
 from .intrinsics import Resolver, is_intrinsic, show
 
 STACK = "AWS::CloudFormation::Stack"
@@ -189,7 +189,7 @@ class _Reader:
         return os.path.normpath(os.path.join(base, value))
 
     def _unread(self, inst: _Instance, lid: str, resource: dict, source: str) -> None:
-        start, end = _span(inst.doc["Resources"], lid)
+        start, end = span_of(inst.doc["Resources"], lid)
         props = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         given = props.get("Parameters")
         values = _pairs(inst.resolver, given) if isinstance(given, list) else self._parameters(inst, given)
@@ -212,7 +212,7 @@ class _Reader:
         ))
 
     def _error(self, inst: _Instance, props: Any, prop: str, message: str) -> None:
-        line = _span(props, prop)[0] if isinstance(props, Node) and prop in props else None
+        line = span_of(props, prop)[0] if isinstance(props, Node) and prop in props else None
         self.tree.errors.append(ScanError(inst.display, line or None, message))
 
     def _read_child(self, inst: _Instance, lid: str, props: dict, prop: str, path: str) -> _Instance | None:
@@ -311,7 +311,7 @@ class _Reader:
 
     def _body(self, inst: _Instance, lid: str, props: dict) -> Any:
         raw = props["TemplateBody"]
-        first, last = _span(props, "TemplateBody")
+        first, last = span_of(props, "TemplateBody")
         if isinstance(raw, dict) and not is_intrinsic(raw):
             return raw if is_template(raw) else None  # written as a mapping: its own lines
         if not isinstance(raw, str):
@@ -362,10 +362,6 @@ def _pairs(resolver: Resolver, items: Any) -> dict[str, Any]:
         if isinstance(item, dict) and isinstance(item.get("ParameterKey"), str) and "ParameterValue" in item:
             values[item["ParameterKey"]] = _as_parameter(resolver.resolve(item["ParameterValue"]))
     return values
-
-
-def _span(mapping: Any, key: Any) -> tuple[int, int]:
-    return mapping.span(key) if isinstance(mapping, Node) else (1, 1)
 
 
 def _move_lines(node: Any, place: Callable[[int], int], seen: set) -> None:

@@ -28,7 +28,8 @@ from .. import inputs
 from ..discover import SERVICE_FILES
 from ..findings import ScanError
 from ..model import Attr, Format, Model, Unresolved
-from .documents import Node, NodeList, ParseError, load_json, load_yaml
+from .intrinsics import is_intrinsic
+from .documents import Node, NodeList, ParseError, load_json, load_yaml, span_of
 from .serverless_variables import Variables
 
 SHARED_ROLE = "IamRoleLambdaExecution"
@@ -120,7 +121,7 @@ class _Template:
         self.extra: dict[str, Any] = {}
 
     def template(self) -> Node:
-        self._read_resources(self.service.get("resources"), _span(self.service, "resources"))
+        self._read_resources(self.service.get("resources"), span_of(self.service, "resources", (0, 0)))
         self._functions()
         template = Node({"Resources": self.resources, **self.extra})
         template.line, template.end_line, template.key_lines = 1, 1, {}
@@ -146,9 +147,9 @@ class _Template:
             if not isinstance(fragment, dict):
                 continue
             resources = fragment.get("Resources")
-            if resources is not None and not self._unreadable(resources, _span(fragment, "Resources"), "resources.Resources"):
+            if resources is not None and not self._unreadable(resources, span_of(fragment, "Resources", (0, 0)), "resources.Resources"):
                 for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
-                    span = _span(resources, logical_id)
+                    span = span_of(resources, logical_id, (0, 0))
                     if self._unreadable(resource, span, "resource %s" % logical_id):
                         continue
                     self._add(str(logical_id), resource, span)
@@ -165,29 +166,29 @@ class _Template:
 
     def _functions(self) -> None:
         functions = self.service.get("functions")
-        if self._unreadable(functions, _span(self.service, "functions"), "functions"):
+        if self._unreadable(functions, span_of(self.service, "functions", (0, 0)), "functions"):
             return
         entries: list[tuple[str, Any, tuple[int, int]]] = []
         for group in functions if isinstance(functions, list) else [functions]:
             if self._unreadable(group, (getattr(group, "line", 0), getattr(group, "end_line", 0)), "functions"):
                 continue
             if isinstance(group, dict):
-                entries.extend((str(name), body, _span(group, name)) for name, body in group.items())
+                entries.extend((str(name), body, span_of(group, name, (0, 0))) for name, body in group.items())
         provider = self.service.get("provider") if isinstance(self.service.get("provider"), dict) else Node()
         iam = provider.get("iam") if isinstance(provider.get("iam"), dict) else Node()
         role_config = iam.get("role") if "role" in iam else None
         provider_role, provider_role_span = None, (0, 0)
         if role_config is not None and not _is_role_config(role_config):
-            provider_role, provider_role_span = role_config, _span(iam, "role")
+            provider_role, provider_role_span = role_config, span_of(iam, "role", (0, 0))
         elif "role" in provider:
-            provider_role, provider_role_span = provider.get("role"), _span(provider, "role")
+            provider_role, provider_role_span = provider.get("role"), span_of(provider, "role", (0, 0))
         shared_queues: list[Any] = []
         uses_shared = False
         for name, body, span in entries:
             body = body if isinstance(body, dict) else Node()
             function_id = _normalized(name) + "LambdaFunction"
             if "role" in body:
-                role, role_span = body["role"], _span(body, "role")
+                role, role_span = body["role"], span_of(body, "role", (0, 0))
             elif provider_role is not None:
                 role, role_span = provider_role, provider_role_span
             else:
@@ -200,7 +201,7 @@ class _Template:
                     continue
                 event_span = (getattr(event, "line", 0) or span[0], getattr(event, "end_line", 0) or span[1])
                 sqs = event["sqs"]
-                arn, arn_span = (sqs.get("arn"), _span(sqs, "arn")) if isinstance(sqs, dict) and not _is_intrinsic(sqs) else (sqs, event_span)
+                arn, arn_span = (sqs.get("arn"), span_of(sqs, "arn", (0, 0))) if isinstance(sqs, dict) and not is_intrinsic(sqs) else (sqs, event_span)
                 if arn is None:
                     continue
                 mapping_id = "%sEventSourceMappingSQS%d" % (_normalized(name), index)
@@ -222,15 +223,15 @@ class _Template:
         """IamRoleLambdaExecution: the service's one role for every function without its own."""
         config = role_config if isinstance(role_config, dict) else Node()
         if "statements" in config:
-            statements, where = config["statements"], _span(config, "statements")
+            statements, where = config["statements"], span_of(config, "statements", (0, 0))
         elif "iamRoleStatements" in provider:
-            statements, where = provider["iamRoleStatements"], _span(provider, "iamRoleStatements")
+            statements, where = provider["iamRoleStatements"], span_of(provider, "iamRoleStatements", (0, 0))
         else:
-            statements, where = NodeList(), _span(provider, "iam") if "iam" in provider else (provider.line or 1, provider.line or 1)
+            statements, where = NodeList(), span_of(provider, "iam", (0, 0)) if "iam" in provider else (provider.line or 1, provider.line or 1)
         if "managedPolicies" in config:
-            managed, managed_where = config["managedPolicies"], _span(config, "managedPolicies")
+            managed, managed_where = config["managedPolicies"], span_of(config, "managedPolicies", (0, 0))
         else:
-            managed, managed_where = provider.get("iamManagedPolicies"), _span(provider, "iamManagedPolicies")
+            managed, managed_where = provider.get("iamManagedPolicies"), span_of(provider, "iamManagedPolicies", (0, 0))
         if isinstance(statements, Unresolved):
             document: Any = statements
         else:
@@ -250,24 +251,13 @@ class _Template:
 
 def _is_role_config(value: Any) -> bool:
     """`provider.iam.role` as the settings of the role Serverless makes, not a role to use."""
-    return isinstance(value, dict) and not _is_intrinsic(value)
-
-
-def _is_intrinsic(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value)), str) and (
-        next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::"))
+    return isinstance(value, dict) and not is_intrinsic(value)
 
 
 def _normalized(name: str) -> str:
     """Serverless's normalized function name: `-` as Dash, `_` as Underscore, first letter up."""
     text = name.replace("-", "Dash").replace("_", "Underscore")
     return text[:1].upper() + text[1:]
-
-
-def _span(mapping: Any, key: Any) -> tuple[int, int]:
-    if isinstance(mapping, Node):
-        return mapping.span(key)
-    return (0, 0)
 
 
 def _node(values: dict, span: tuple[int, int]) -> Node:

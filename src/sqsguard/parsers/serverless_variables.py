@@ -22,6 +22,7 @@ from typing import Any
 from .. import inputs
 from ..findings import ScanError
 from ..model import OWN_ACCOUNT, Conditional, InstanceChoice, Unresolved
+from ..model import _copy_marks  # positions a copy keeps (the model's own choose() keeps them so)
 from .documents import Node, NodeList, ParseError, load_json, load_yaml
 
 # A Serverless variable names a source (`self:`, `file(...)`, `cf.us-east-1:`); a CloudFormation
@@ -480,12 +481,6 @@ def _top_level_split(content: str) -> list[str]:
         current.append(char)
     parts.append("".join(current))
     return parts
-
-
-def _copy_marks(src: Any, dst: Any) -> None:
-    for attr in ("line", "end_line", "key_lines"):
-        if hasattr(src, attr):
-            setattr(dst, attr, getattr(src, attr))
 
 
 def _relocate(value: Any, span: tuple[int, int]) -> Any:
