@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import jsonschema
-import pytest
 from click.testing import CliRunner
 
 from sqsguard import __version__

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,12 +116,20 @@ class Focus:
         if absolute in self.files or os.path.abspath(unit) in self.units:
             return True
         if "#" in unit:
-            from .parsers.nested_templates import stack_of
-
             stack = stack_of(unit)
             if stack and os.path.abspath(stack[0]) in self.files:
                 return True  # a child stack of a named template
         return any(absolute.startswith(d.rstrip(os.sep) + os.sep) for d in self.directories)
+
+
+_STACK_PATH = re.compile(r"^[A-Za-z0-9]+(\[\d+\])?(/[A-Za-z0-9]+(\[\d+\])?)*$")
+
+
+def stack_of(unit: str) -> tuple[str, str] | None:
+    """(root template, stack path) of a child stack's unit (`template.yaml#Workers/Inner`, as
+    parsers/nested_templates.py names them); None for any other unit."""
+    root, mark, path = unit.rpartition("#")
+    return (root, path) if mark and root and _STACK_PATH.match(path) else None
 
 
 def focus_of(paths: list[str]) -> Focus | None:

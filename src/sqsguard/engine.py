@@ -8,7 +8,7 @@ from typing import Iterable
 
 from . import __version__
 from .catalog import RuleDoc, load_catalog, matches, rules_matching
-from .discover import Target, discover
+from .discover import Target, discover, stack_of
 from .findings import Checked, Finding, Report, ScanError
 from .link import link
 from .model import OWN_ACCOUNT, PARTITION, REGION, Format, Location, Model, Resource
@@ -59,8 +59,6 @@ def run_rules(
                 # a child module's block: say which caller, for a module several roots call
                 message = message.rstrip() + " Reached from the root module %s." % _shown_unit(resource.unit)
             elif resource.format is Format.CLOUDFORMATION and "#" in resource.unit:
-                from .parsers.nested_templates import stack_of
-
                 stack = stack_of(resource.unit)
                 if stack:  # a child stack's resource: say which parent, for a template several read
                     message = message.rstrip() + " Read through %s in %s." % (stack[1], stack[0])

@@ -9,6 +9,8 @@ found on its own is then left to its parents (`without_read_children`).
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 
 from .. import inputs
@@ -78,9 +80,9 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
         data = inputs.read_bytes(target.path, limit)
     except OSError as exc:
         return ParseOutcome(errors=[ScanError(target.display, None, "cannot read: %s" % exc.strerror)])
-    from .serverless import is_service_file
+    from ..discover import SERVICE_FILES
 
-    service = is_service_file(target.path)
+    service = os.path.basename(target.path) in SERVICE_FILES
     if not worth_reading(data) and not (service and _serverless_worth_reading(data)):
         from .unsupported import worth_a_look
 

@@ -335,16 +335,6 @@ class _Reader:
         return doc
 
 
-_STACK_PATH = re.compile(r"^[A-Za-z0-9]+(\[\d+\])?(/[A-Za-z0-9]+(\[\d+\])?)*$")
-
-
-def stack_of(unit: str) -> tuple[str, str] | None:
-    """(root template, stack path) of a child stack's unit (`template.yaml#Workers/Inner`);
-    None for any other unit."""
-    root, mark, path = unit.rpartition("#")
-    return (root, path) if mark and root and _STACK_PATH.match(path) else None
-
-
 def _as_parameter(value: Any) -> Any:
     """A value passed to a child parameter is a string in CloudFormation; a resolved plain
     string stays one (so List types split it), anything else is kept as the model value."""
