@@ -43,15 +43,25 @@ def snapshot_path(fixture: Path) -> Path:
     return fixture.with_name(fixture.name + ".expected.json")
 
 
-def read_snapshot(fixture: Path) -> list[dict] | None:
+def read_snapshot(fixture: Path):
     path = snapshot_path(fixture)
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def write_snapshot(fixture: Path, rows: list[dict]) -> None:
+def write_snapshot(fixture: Path, rows) -> None:
     snapshot_path(fixture).write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def check_snapshot(fixture: Path, rows, update: bool) -> None:
+    """The rows equal the reviewed snapshot beside the fixture (written afresh with
+    --update-snapshots, then reviewed like code)."""
+    if update:
+        write_snapshot(fixture, rows)
+    expected = read_snapshot(fixture)
+    assert expected is not None, "no snapshot for %s; run pytest --update-snapshots and review it" % fixture
+    assert rows == expected
 
 
 def run_cli(args, cwd: Path):

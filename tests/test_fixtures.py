@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_scan import FIXTURES, read_snapshot, scan_fixture, snapshot_rows, write_snapshot
+from fixture_scan import FIXTURES, check_snapshot, scan_fixture, snapshot_rows
 
 
 def _fixtures() -> list[Path]:
@@ -48,11 +48,7 @@ def test_fixture_findings(fixture: Path, update_snapshots: bool) -> None:
     report = scan_fixture(fixture)
     assert report.errors == []
     rows = snapshot_rows(report)
-    if update_snapshots:
-        write_snapshot(fixture, rows)
-    expected = read_snapshot(fixture)
-    assert expected is not None, "no snapshot for %s; run pytest --update-snapshots and review it" % fixture
-    assert rows == expected
+    check_snapshot(fixture, rows, update_snapshots)
     rule = _rule(fixture)
     fired = [r for r in rows if r["rule_id"] == rule]
     if _outcome(fixture) == "bad":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_scan import FIXTURES, read_snapshot, scan_fixture, snapshot_rows, write_snapshot
+from fixture_scan import FIXTURES, check_snapshot, scan_fixture, snapshot_rows
 
 NESTED = FIXTURES / "nested"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -39,10 +39,7 @@ def test_nested_fixture_findings(name: str, update_snapshots: bool) -> None:
     fixture = NESTED / name
     report = scan_fixture(fixture)
     assert report.errors == []
-    rows = snapshot_rows(report)
-    if update_snapshots:
-        write_snapshot(fixture, rows)
-    assert read_snapshot(fixture) == rows
+    check_snapshot(fixture, snapshot_rows(report), update_snapshots)
 
 
 def _short(report, prefix: str = "SQG") -> list[tuple]:

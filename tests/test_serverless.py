@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_scan import FIXTURES, scan_fixture, snapshot_rows
+from fixture_scan import FIXTURES, check_snapshot, scan_fixture, snapshot_rows
 from sqsguard import inputs
 from sqsguard.discover import discover
 from sqsguard.link import link
@@ -35,11 +35,7 @@ def _rows(report) -> dict:
 
 @pytest.mark.parametrize("case", CASES)
 def test_case_snapshot(case: str, update_snapshots: bool) -> None:
-    rows = _rows(scan_fixture(SERVERLESS / case))
-    snapshot = SERVERLESS / (case + ".expected.json")
-    if update_snapshots:
-        snapshot.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert rows == json.loads(snapshot.read_text(encoding="utf-8"))
+    check_snapshot(SERVERLESS / case, _rows(scan_fixture(SERVERLESS / case)), update_snapshots)
 
 
 def _model(directory: Path, **options):

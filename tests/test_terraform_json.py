@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixture_scan import FIXTURES, read_snapshot, scan_fixture, snapshot_rows, write_snapshot
+from fixture_scan import FIXTURES, check_snapshot, scan_fixture, snapshot_rows
 from sqsguard.cli import main
 from sqsguard.discover import discover
 from sqsguard.parsers.terraform.expressions import Evaluator
@@ -39,10 +39,7 @@ def rows(path: Path) -> list[tuple]:
 def test_fixture_snapshots(fixture: Path, update_snapshots: bool) -> None:
     report = scan_fixture(fixture)
     assert report.errors == []
-    found = snapshot_rows(report)
-    if update_snapshots:
-        write_snapshot(fixture, found)
-    assert found == read_snapshot(fixture)
+    check_snapshot(fixture, snapshot_rows(report), update_snapshots)
 
 
 def test_good_json_module_has_no_findings() -> None:
