@@ -58,3 +58,13 @@ def test_a_100_mb_template_is_refused_at_the_default_limit_without_reading_it_al
     assert report["errors"] == [{"file": "huge.yaml", "line": None,
                                  "message": "larger than the 50 MB limit, not read (max_file_mb in the configuration raises it)"}]
     assert {f["resource"] for f in report["findings"]} == {"Small"}
+
+
+def test_a_large_pulumi_program_is_reported_not_dropped(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: q\nruntime: yaml\nresources:\n  orders:\n    type: aws:sqs:Queue\n"
+                                          + "# padding\n" * 120_000)
+    (tmp_path / ".sqsguard.yaml").write_text("max_file_mb: 1\n")
+    result = scan(tmp_path)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["errors"] == [
+        {"file": "Pulumi.yaml", "line": None, "message": "larger than the 1 MB limit, not read (max_file_mb in the configuration raises it)"}]

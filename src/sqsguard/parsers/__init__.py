@@ -86,14 +86,16 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
     if not worth_reading(data) and not (service and _serverless_worth_reading(data)):
         from .unsupported import worth_a_look
 
-        if worth_a_look(data) and len(data) <= limit:  # Pulumi, Kubernetes controllers: never templates
+        if worth_a_look(data) and len(data) > limit:  # it may declare queues: never a silent pass
+            return _too_large(target, options)
+        if worth_a_look(data):  # Pulumi, Kubernetes controllers: never templates
             try:
                 return _unsupported(target, data.decode("utf-8-sig"))
             except UnicodeDecodeError:
                 pass
         return ParseOutcome()
     if len(data) > limit:  # it names SQS or KMS: never a silent pass
-        return ParseOutcome(errors=[ScanError(target.display, None, "larger than the %g MB limit, not read (max_file_mb in the configuration raises it)" % options.max_file_mb)])
+        return _too_large(target, options)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -121,6 +123,11 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
     if isinstance(model, ParseOutcome):
         return model
     return ParseOutcome(model=model, files_scanned=1)
+
+
+def _too_large(target: Target, options: Options) -> ParseOutcome:
+    return ParseOutcome(errors=[ScanError(target.display, None, "larger than the %g MB limit, not read (max_file_mb in the "
+                                          "configuration raises it)" % options.max_file_mb)])
 
 
 def _unsupported(target: Target, text: str, problem: ParseError | None = None) -> ParseOutcome:
