@@ -83,7 +83,9 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
     from ..discover import SERVICE_FILES
 
     service = os.path.basename(target.path) in SERVICE_FILES
-    if not worth_reading(data) and not (service and _serverless_worth_reading(data)):
+    if service:
+        from .serverless import worth_reading as service_worth_reading
+    if not worth_reading(data) and not (service and service_worth_reading(data)):
         from .unsupported import worth_a_look
 
         if worth_a_look(data) and len(data) > limit:  # it may declare queues: never a silent pass
@@ -138,12 +140,6 @@ def _unsupported(target: Target, text: str, problem: ParseError | None = None) -
     is_json = text.lstrip().startswith(("{", "["))
     why = reason(text, is_json, target.path, problem.message if problem else None, problem.line if problem else None)
     return ParseOutcome(skipped=[Skipped(target.display, why)] if why else [])
-
-
-def _serverless_worth_reading(data: bytes) -> bool:
-    from .serverless import worth_reading as service_worth_reading
-
-    return service_worth_reading(data)
 
 
 def _parse_serverless(target: Target, text: str, is_json: bool, options: Options) -> ParseOutcome:

@@ -22,7 +22,7 @@ from ..model import (
 from .attributes import as_bool, common_tags, dead_letter_target
 from .cloudformation_iam import add as add_iam
 from .cloudformation_sources import producers
-from .documents import Node, ParseError, load_json, load_yaml, span_of
+from .documents import Node, ParseError, span_of
 from .intrinsics import Resolver, show
 
 from .cloudformation_resources import (
@@ -39,7 +39,7 @@ from .cloudformation_resources import (
     TABLE,
 )
 
-__all__ = ["ALIAS", "KEY", "QUEUE", "REPLICA_KEY", "build_model", "is_template", "parse_template"]
+__all__ = ["ALIAS", "KEY", "QUEUE", "REPLICA_KEY", "build_model", "is_template"]
 
 
 def _material(origin: Any) -> str:
@@ -55,17 +55,6 @@ def is_template(doc: Any) -> bool:
     if not isinstance(resources, dict) or not resources:
         return False
     return any(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
-
-
-def parse_template(
-    text: str, is_json: bool, display: str, parameters: dict[str, str], data: Any = None
-) -> Model | None:
-    """Read one template file. None when the document is not a template. `data`: the JSON
-    document already parsed without positions, if the caller has it."""
-    doc = load_json(text, data) if is_json else load_yaml(text)
-    if not is_template(doc):
-        return None
-    return build_model(doc, display, unit=display, fmt=Format.CLOUDFORMATION, parameters=parameters)
 
 
 def build_model(
@@ -246,4 +235,4 @@ def _tags(value: Any) -> dict | Unresolved:
     return common_tags(value, read)
 
 
-__all__ = ["parse_template", "build_model", "is_template", "ParseError"]
+__all__ = ["build_model", "is_template", "ParseError"]

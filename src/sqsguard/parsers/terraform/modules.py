@@ -40,14 +40,13 @@ from ...model import (
 )
 from .drafts import Draft, DraftAttr, merge_instances
 from .loading import _VAR_ONLY, LiteralContext, Loader, Module
-
-_INTERPOLATION_ONLY = re.compile(r'^"\$\{\s*([^{}"]+?)\s*\}"$')  # "${var.x}": the template is the reference
 from .resources import ALIAS, ATTRIBUTES, JUDGED, META_ARGUMENTS, RESOURCE_META_ARGUMENTS
 from .variables import _convert
 from .expressions import Evaluator
 from .hcl import Attribute, Block
 from .values import EvalError, MissingFile, freeze, is_known
 
+_INTERPOLATION_ONLY = re.compile(r'^"\$\{\s*([^{}"]+?)\s*\}"$')  # "${var.x}": the template is the reference
 MAX_INSTANCES = 32
 MAX_MODULE_DEPTH = 12
 MAX_READ_BYTES = 1024 * 1024
@@ -503,9 +502,10 @@ class Instance:
             out.extend(self._resource_drafts(block))
         for call, block in self.module.calls.items():
             drafts = self._call_drafts(call)
-            for draft in drafts if block.construct_path else ():
-                if draft.construct_path is None:  # CDK for Terraform: a module's blocks are its construct's
-                    draft.construct_path = block.construct_path
+            if block.construct_path:  # CDK for Terraform: a module's blocks are its construct's
+                for draft in drafts:
+                    if draft.construct_path is None:
+                        draft.construct_path = block.construct_path
             out.extend(drafts)
         return out
 
