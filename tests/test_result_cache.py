@@ -101,7 +101,13 @@ def cli(path: Path, *extra: str, cache: Path | None = None, cwd: Path | None = N
 
 
 def entries(cache: Path) -> list[Path]:
-    return sorted((cache / ("results-v%d" % FORMAT)).iterdir())
+    """The job entries (not the kept reports)."""
+    return sorted(p for p in (cache / ("results-v%d" % FORMAT)).iterdir() if header(p)[0] == MAGIC)
+
+
+def header(entry: Path) -> list:
+    """An entry's first line: [magic, format, key, reads]."""
+    return json.loads(entry.read_bytes().split(b"\n", 1)[0])
 
 
 def rules_on(report: str) -> list[tuple[str, str]]:
@@ -192,12 +198,14 @@ def test_a_changed_template_is_read_again(tmp_path):
 # --- untrusted entries --------------------------------------------------------------------------
 
 
-def _entry(*parts) -> bytes:
-    return json.dumps(list(parts)).encode()
+def _entry(magic, fmt, key, reads, table, root) -> bytes:
+    return json.dumps([magic, fmt, key, reads]).encode() + b"\n" + json.dumps([table, root]).encode()
 
 
 def _hostile(entry: bytes, key: str) -> dict[str, bytes]:
-    magic, fmt, _, reads, table, root = json.loads(entry)
+    head, body = entry.split(b"\n", 1)
+    magic, fmt, _, reads = json.loads(head)
+    table, root = json.loads(body)
     location = next(i for i, node in enumerate(table) if node[0] == "obj" and node[1] == "sqsguard.model:Location")
     bad_type = list(table)
     node = bad_type[location]
@@ -232,6 +240,9 @@ def _hostile(entry: bytes, key: str) -> dict[str, bytes]:
         "a read of a device": _entry(magic, fmt, key, reads + [["read", "/dev/zero", None, "0" * 32]], table, root),
         "malformed reads": _entry(magic, fmt, key, [["read", 5, None, None]], table, root),
         "deep JSON nesting": b"[" * 100_000 + b"]" * 100_000,
+        "deep JSON nesting in the body": json.dumps([magic, fmt, key, reads]).encode() + b"\n" + b"[" * 100_000 + b"]" * 100_000,
+        "no body": json.dumps([magic, fmt, key, reads]).encode(),
+        "a body of one line more": entry + b"\n[]",
         "not the magic": _entry("pickle", fmt, key, reads, table, root),
     }
 
@@ -248,7 +259,7 @@ def test_a_broken_or_hostile_entry_is_a_miss_and_is_rewritten(tmp_path):
         done = cli(repo, cache=cache, cwd=repo)
         assert done.stdout == expected, name
         assert "pwned" not in done.stdout + done.stderr, name
-        assert json.loads(entry.read_bytes())[:3] == [MAGIC, FORMAT, entry.name], name  # rewritten
+        assert header(entry)[:3] == [MAGIC, FORMAT, entry.name], name  # rewritten
 
 
 def test_decoding_makes_only_allowed_classes_and_keeps_shared_objects_shared():
@@ -285,7 +296,7 @@ def test_parallel_runs_on_one_cache_agree_and_leave_sound_entries(tmp_path):
     outputs = [run.communicate(timeout=300) for run in runs]
     assert all(out == expected and "Traceback" not in err for out, err in outputs)
     for entry in entries(cache):
-        assert json.loads(entry.read_bytes())[:3] == [MAGIC, FORMAT, entry.name]
+        assert header(entry)[:3] == [MAGIC, FORMAT, entry.name]
         assert not entry.name.startswith(".")  # no temporary file left behind
     assert cli(target, cache=cache).stdout == expected
 
@@ -294,8 +305,9 @@ def test_the_directory_is_kept_under_its_limit(tmp_path):
     cache = ResultCache(tmp_path, max_mb=0.05)
     scan([str(FIXTURES)], Options(), jobs=1, cache=cache)
     assert cache.stats.written > 100
-    total = sum(p.stat().st_size for p in cache.directory.iterdir())
-    assert 0 < total <= 0.05 * 1024 * 1024
+    left = list(cache.directory.iterdir())
+    assert sum(p.stat().st_size for p in left) <= 0.05 * 1024 * 1024
+    assert len(left) < cache.stats.written
 
 
 def test_no_cache_and_config_cache_false_write_nothing(tmp_path):

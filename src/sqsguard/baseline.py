@@ -21,9 +21,10 @@ class BaselineError(Exception):
 
 def load(path: str) -> dict[str, dict]:
     """Entries by fingerprint."""
+    from .inputs import read_text
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_text(path))
     except FileNotFoundError:
         raise BaselineError("%s: no such baseline file (write one with --write-baseline %s)" % (path, path)) from None
     except OSError as exc:

@@ -121,8 +121,9 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
                    % cache.directory, err=True)
     if cache is not None and os.environ.get("SQSGUARD_CACHE_STATS"):
         stats = cache.stats
-        click.echo("cache %s: %d hits, %d misses, %d written, %d not cacheable, %d not writable"
-                   % (cache.directory, stats.hits, stats.misses, stats.written, stats.uncacheable, stats.unwritable), err=True)
+        click.echo("cache %s: %d hits, %d misses, %d written, %d not cacheable, %d not writable; report: %d reused, %d written"
+                   % (cache.directory, stats.hits, stats.misses, stats.written, stats.uncacheable, stats.unwritable,
+                      stats.reports_reused, stats.reports_written), err=True)
     return report, filters
 
 

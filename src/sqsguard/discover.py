@@ -133,11 +133,13 @@ def stack_of(unit: str) -> tuple[str, str] | None:
 
 
 def focus_of(paths: list[str]) -> Focus | None:
+    from . import inputs
+
     absolute = [os.path.abspath(p) for p in paths]
-    files = [p for p in absolute if os.path.isfile(p)]
+    files = [p for p in absolute if inputs.isfile(p)]
     if not files:
         return None
-    directories = tuple(p for p in absolute if os.path.isdir(p))
+    directories = tuple(p for p in absolute if inputs.isdir(p))
     units = frozenset(os.path.dirname(p) for p in files if p.endswith(TFVARS_SUFFIXES))
     assemblies = tuple(os.path.dirname(p) for p in files if os.path.basename(p) == "manifest.json")
     return Focus(frozenset(files), directories + assemblies, units)

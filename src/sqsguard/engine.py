@@ -1,20 +1,20 @@
-"""The scan: discover -> parse -> link -> rules -> findings, and rule selection."""
+"""The scan: discover -> look up the cache -> parse -> judge (`judge.py`: link, rules, filters), and
+rule selection. What a scan of unchanged code does not need (the model, the parsers, the rules) is
+imported only when it is needed."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from typing import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
 
-from . import __version__
 from .catalog import RuleDoc, load_catalog, matches, rules_matching
-from .discover import Target, discover, stack_of
-from .findings import Checked, Finding, Report, ScanError
-from .link import link
-from .model import OWN_ACCOUNT, PARTITION, REGION, Format, Location, Model, Resource
+from .discover import Target, discover
+from .findings import Report
 from .options import Options
-from .parsers import ParseOutcome, jobs_for, parse_job, parse_recorded, without_read_children
-from .repository import RepoPaths
+
+if TYPE_CHECKING:
+    from .parsers import ParseOutcome
 
 # Below this many targets, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -29,96 +29,6 @@ def selected(rule: RuleDoc, select: Iterable[str], ignore: Iterable[str]) -> boo
 
 def unknown_selectors(patterns: Iterable[str]) -> list[str]:
     return [p for p in patterns if p.strip() and not rules_matching(p)]
-
-
-def run_rules(
-    model: Model,
-    options: Options,
-    select: Iterable[str] = (),
-    ignore: Iterable[str] = (),
-    severity: dict[str, str] | None = None,
-) -> list[tuple[Finding, Resource]]:
-    """Every finding of the selected rules, with the resource it attaches to."""
-    from .rules import implemented
-
-    catalog = load_catalog()
-    found: list[tuple[Finding, Resource]] = []
-    for rule_id, function in implemented().items():
-        if not selected(catalog[rule_id], select, ignore):
-            continue
-        seen: set[tuple[str, str]] = set()
-        for hit in function(model, options):
-            resource = hit.resource
-            identity = (resource.unit, resource.address)
-            if identity in seen:
-                continue  # one finding per rule per resource
-            seen.add(identity)
-            where = hit.location or resource.location
-            message = hit.message
-            if resource.format is Format.TERRAFORM and _outside_root(resource):
-                # a child module's block: say which caller, for a module several roots call
-                message = message.rstrip() + " Reached from the root module %s." % _shown_unit(resource.unit)
-            elif resource.format is Format.CLOUDFORMATION and "#" in resource.unit:
-                stack = stack_of(resource.unit)
-                if stack:  # a child stack's resource: say which parent, for a template several read
-                    message = message.rstrip() + " Read through %s in %s." % (stack[1], stack[0])
-            found.append(
-                (
-                    _finding(rule_id, message, where, resource.address, resource.resource_type,
-                             resource.format.value, resource.construct_path, severity),
-                    resource,
-                )
-            )
-    return found
-
-
-# The model's symbols for "this deployment's" account, partition and region, as each format
-# writes them (CloudFormation's own spelling is the model's).
-_SYMBOLS = {
-    "terraform": (
-        (OWN_ACCOUNT, "${data.aws_caller_identity.current.account_id}"),
-        (PARTITION, "${data.aws_partition.current.partition}"),
-        (REGION, "${data.aws_region.current.name}"),
-    ),
-}
-
-
-def _in_format_language(message: str, fmt: str) -> str:
-    for symbol, spelled in _SYMBOLS.get(fmt, ()):
-        message = message.replace(symbol, spelled)
-    return message
-
-
-def _finding(rule_id: str, message: str, where: Location, address: str, resource_type: str,
-             fmt: str, construct_path: str | None, severity: dict[str, str] | None, detail: str = "") -> Finding:
-    entry = load_catalog()[rule_id]
-    return Finding(
-        rule_id=rule_id,
-        message=_in_format_language(" ".join(message.split()), fmt),  # one line, in the file's language
-        file=where.file,
-        line=max(where.line, 1),
-        end_line=max(where.end_line, where.line, 1),
-        resource=address,
-        resource_type=resource_type,
-        format=fmt,
-        construct_path=construct_path,
-        slug=entry.slug,
-        severity=(severity or {}).get(rule_id, entry.severity),
-        title=entry.title,
-        detail=detail,
-    )
-
-
-def _outside_root(resource: Resource) -> bool:
-    """A Terraform block in a child module's directory, not in the root module's own files."""
-    unit = os.path.abspath(resource.unit or ".")
-    root = unit if os.path.isdir(unit) else os.path.dirname(unit)
-    where = os.path.abspath(resource.location.file)
-    return resource.address.startswith("module.") and os.path.dirname(where) != root
-
-
-def _shown_unit(unit: str) -> str:
-    return "in the working directory" if unit in (".", "") else unit
 
 
 def rules_run(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> set[str]:
@@ -149,31 +59,66 @@ def job_size(job: tuple[str, list[Target]]) -> int:
     return total
 
 
-def parse_all(targets: list[Target], options: Options, jobs: int | None, progress=None, cache=None) -> list[ParseOutcome]:
+@dataclass
+class Lookup:
+    """The cache's answer for each job of a scan: its key, the entry that still holds (not yet
+    decoded), and, once parsed or read back, the state of the entry behind its outcome."""
+
+    work: list
+    keys: dict[int, str] = field(default_factory=dict)
+    entries: dict = field(default_factory=dict)
+    states: dict[int, str] = field(default_factory=dict)
+
+    def complete(self) -> bool:
+        return len(self.states) == len(self.work)
+
+    def jobs(self) -> list[tuple[str, str]]:
+        return [(self.keys[i], self.states[i]) for i in range(len(self.work))]
+
+
+def look_up(work: list, options: Options, cache=None, progress=None) -> Lookup:
+    """Each job's entry that still holds, when there is a cache (`progress` after each found)."""
+    lookup = Lookup(work)
+    if cache is None:
+        return lookup
+    from .result_cache import job_key
+
+    for index, job in enumerate(work):
+        lookup.keys[index] = job_key(job, options)
+        entry = cache.lookup(lookup.keys[index])
+        if entry is None:
+            cache.stats.misses += 1
+            continue
+        cache.stats.hits += 1
+        lookup.entries[index] = entry
+        lookup.states[index] = entry.state
+        if progress is not None:
+            progress(len(lookup.entries), len(work), job[1][0].display)
+    return lookup
+
+
+def parse_all(targets: list[Target], options: Options, jobs: int | None, progress=None, cache=None,
+              lookup: Lookup | None = None) -> list[ParseOutcome]:
     """Every job's outcome, in the jobs' order (the report does not depend on --jobs or the
     cache); a child template found alone that its parent reads gets an empty one. With a `cache` (result_cache.ResultCache), jobs whose entry still holds are not
-    parsed, and the others' outcomes are stored. The jobs left to parse go to a process pool
+    parsed (`lookup`: the entries already looked up), and the others' outcomes are stored. The jobs left to parse go to a process pool
     only when there are enough of them; the largest go first, one at a time, so no process is
     left with a tail of big ones. `progress(done, total, display)` after each job."""
-    work = jobs_for(targets)
-    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    from .parsers import jobs_for, parse_job, parse_recorded, without_read_children
+
     report = progress or (lambda done, total, display: None)
+    lookup = lookup or look_up(jobs_for(targets), options, cache, report)
+    work = lookup.work
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     outcomes: list = [None] * len(work)
-    keys: dict[int, str] = {}
     pending = []
-    done = 0
-    if cache is not None:
-        from .result_cache import job_key
-    for index, job in enumerate(work):
-        if cache is not None:
-            keys[index] = job_key(job, options)
-            found = cache.load(keys[index])
-            if found is not None:
-                outcomes[index] = found
-                done += 1
-                report(done, len(work), job[1][0].display)
-                continue
-        pending.append(index)
+    for index in range(len(work)):
+        entry = lookup.entries.get(index)
+        outcomes[index] = cache.outcome(entry) if entry is not None else None
+        if outcomes[index] is None:
+            lookup.states.pop(index, None)
+            pending.append(index)
+    done = len(work) - len(pending)
     if any(work[index][0] == "terraform" for index in pending):
         require_terraform_parser()
     parse = parse_recorded if cache is not None else parse_job
@@ -182,7 +127,9 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
         nonlocal done
         if cache is not None:
             result, reads = result
-            cache.store(keys[index], result, reads)
+            state = cache.store(lookup.keys[index], result, reads)
+            if state is not None:
+                lookup.states[index] = state
         outcomes[index] = result
         done += 1
         report(done, len(work), work[index][1][0].display)
@@ -201,8 +148,6 @@ def parse_all(targets: list[Target], options: Options, jobs: int | None, progres
     else:
         for index in pending:
             finish(index, parse(work[index], options))
-    if cache is not None and cache.stats.written:
-        cache.prune()
     return without_read_children(work, outcomes)
 
 
@@ -252,93 +197,34 @@ def scan(
     --baseline file (before any work). `views`: "inventory" and/or "cost", the plain-data views
     of the model that `report.inventory` / `report.cost` then hold (`label`: the repository's name, or a function of a file giving it)."""
     from . import baseline as baselines
-    from . import suppress
-    from .discover import focus_of
+    from . import inputs
 
     filters = filters or Filters()
-    accepted = baselines.load(filters.baseline) if filters.baseline else None
+    reusable = cache is not None and not views and not filters.write_baseline  # a report kept and used again
+    with inputs.recording() as reads:
+        accepted = baselines.load(filters.baseline) if filters.baseline else None
     targets, problems = discover(paths, filters.exclude, filters.base)
-    report = Report(tool_version=__version__)
-    repo = RepoPaths(paths)
-    report.errors.extend(ScanError(p.path, None, p.message) for p in problems)
-    model = Model()
-    for outcome in parse_all(targets, options, jobs, progress, cache):
-        model.extend(outcome.model)
-        report.errors.extend(outcome.errors)
-        report.skipped.extend(outcome.skipped)
-        report.files_scanned += outcome.files_scanned
-    link(model, options)
-    ran = rules_run(select, ignore)
-    pairs = run_rules(model, options, select, ignore, filters.severity)
-    suppressions, by_resource = suppress.collect(model, filters.config_ignores)
-    findings = suppress.apply(pairs, suppressions, by_resource)
-    units = [resource.unit for _, resource in pairs]
-    config_only = [s for s in suppressions if s.kind == "config"]
-    for notice in suppress.notices(suppressions, ran):
-        where = Location(notice.file, notice.line, notice.end_line)
-        made = _finding(notice.rule_id, notice.message, where, notice.address, notice.resource_type,
-                        notice.format, notice.construct_path, filters.severity, notice.detail)
-        findings.extend(suppress.apply([(made, None)], config_only, {}))
-        units.append(notice.file)  # anchored at the suppression's file
-    findings = [
-        replace(f, repo_path=repo.relative(f.file), anchor=repo.relative(u), root=repo.relative(u) if f.format == "terraform" else None)
-        for f, u in zip(findings, units)
-    ]
-    focus = focus_of(paths)
-    if focus is not None:
-        findings = [f for f, u in zip(findings, units) if focus.covers(f.file, u)]
-    units_read = {repo.relative(r.unit) for r in model.resources()}
-    if filters.write_baseline:
-        baselines.write(filters.write_baseline, findings)
-        accepted = baselines.load(filters.write_baseline)
-    if accepted is not None:
-        findings, report.baseline = baselines.apply(
-            findings, accepted, filters.write_baseline or filters.baseline or "", ran, units_read,
-            written=bool(filters.write_baseline),
-        )
-    findings.sort(key=Finding.sort_key)
-    report.findings = findings
-    report.rules_run = tuple(sorted(ran))
-    report.checked = _checked(model, repo, focus)
-    report.queues = len(model.queues)
-    report.keys = len(model.keys)
-    report.errors = sorted(
-        {replace(e, repo_path=repo.relative(e.file)) for e in report.errors},  # one per place, however many jobs met it
-        key=lambda e: (e.file, e.line or 0, e.message),
-    )
-    report.skipped = sorted(
-        {replace(s, repo_path=repo.relative(s.file)) for s in report.skipped}, key=lambda s: (s.file, s.reason)
-    )
-    views = set(views)
-    if "inventory" in views:
-        from . import inventory
+    from .parsers import jobs_for
 
-        covers = focus.covers if focus is not None else None
-        report.inventory = inventory.build(model, report.findings, repo, options, label, __version__,
-                                           report.files_scanned, report.errors, covers, paths[0] if paths else None)
-    if "cost" in views:
-        from . import cost
+    lookup = look_up(jobs_for(targets), options, cache, progress)
+    if reusable and lookup.complete():
+        from . import report_entries
 
-        covers = focus.covers if focus is not None else None
-        report.cost = cost.to_document(cost.costs(model, options.producers, options.consumers, options.month_days),
-                                       __version__, covers)
+        kept = report_entries.load(cache, report_entries.report_key(paths, problems, lookup.jobs(), options, select, ignore, filters))
+        if kept is not None:
+            return kept
+    outcomes = parse_all(targets, options, jobs, progress, cache, lookup)
+    from .judge import judge, views_of
+
+    with inputs.recording() as later:
+        report, read = judge(paths, problems, outcomes, options, select, ignore, filters, accepted)
+    if reusable and lookup.complete():
+        from . import report_entries
+
+        key = report_entries.report_key(paths, problems, lookup.jobs(), options, select, ignore, filters)
+        report_entries.store(cache, key, report, reads + later)
+    if cache is not None and (cache.stats.written or cache.stats.reports_written):
+        cache.prune()
+    if views:
+        views_of(report, set(views), paths, read, options, label)
     return report
-
-
-# Which families judge which kind of resource (JUnit testcases).
-_FAMILIES = (("queues", ("SQG1", "SQG4", "SQG5")), ("keys", ("SQG2", "SQG3")), ("key_policies", ("SQG2",)), ("unread_modules", ("SQG1",)))
-
-
-def _checked(model: Model, repo: RepoPaths, focus) -> list[Checked]:
-    out = []
-    for kind, families in _FAMILIES:
-        for resource in getattr(model, kind):
-            where = resource.location
-            if focus is not None and not focus.covers(where.file, resource.unit):
-                continue
-            out.append(
-                Checked(resource.address, resource.resource_type, resource.format.value, where.file,
-                        max(where.line, 1), families, repo.relative(where.file))
-            )
-    out.sort(key=lambda c: (c.file, c.line, c.address))
-    return out

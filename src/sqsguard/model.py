@@ -171,7 +171,9 @@ def _append(merged: list, part: Any) -> None:
 
 
 def choose(value: Any, assignment: dict[str, bool]) -> Any:
-    """The value under one assignment of truth values to conditions."""
+    """The value under one assignment of truth values to conditions. A dict or list that holds
+    no choice and no None comes back as itself (callers only read what they are given), so a
+    document without conditions is not copied for every reading."""
     if isinstance(value, Conditional):
         taken = assignment.get(value.condition)
         if taken is None:
@@ -180,17 +182,20 @@ def choose(value: Any, assignment: dict[str, bool]) -> Any:
     if isinstance(value, Concat):
         return concat([choose(p, assignment) for p in value.parts])
     if isinstance(value, dict):
+        pairs = [(k, v, choose(v, assignment)) for k, v in value.items()]
+        if all(c is v and c is not None for _, v, c in pairs):
+            return value
         out = type(value)()
         _copy_marks(value, out)
-        for k, v in value.items():
-            chosen = choose(v, assignment)
-            if chosen is not None:
-                out[k] = chosen
+        out.update((k, c) for k, _, c in pairs if c is not None)
         return out
     if isinstance(value, list):
+        chosen = [choose(x, assignment) for x in value]
+        if all(c is x and c is not None for x, c in zip(value, chosen)):
+            return value
         out_list = type(value)()
         _copy_marks(value, out_list)
-        out_list.extend(c for c in (choose(x, assignment) for x in value) if c is not None)
+        out_list.extend(c for c in chosen if c is not None)
         return out_list
     return value
 

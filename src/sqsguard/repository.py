@@ -13,11 +13,13 @@ from pathlib import Path
 def repository_root(path: str) -> str | None:
     """The nearest directory at or above `path` that holds `.git` (a directory, or a file for
     worktrees and submodules), or None."""
+    from . import inputs  # recorded: a kept report's paths depend on where `.git` is
+
     current = os.path.abspath(path)
-    if not os.path.isdir(current):
+    if not inputs.isdir(current):
         current = os.path.dirname(current)
     while True:
-        if os.path.exists(os.path.join(current, ".git")):
+        if inputs.exists(os.path.join(current, ".git")):
             return current
         parent = os.path.dirname(current)
         if parent == current:
@@ -31,10 +33,12 @@ class RepoPaths:
     directory that holds it (a scanned file: its directory)."""
 
     def __init__(self, scan_paths: list[str]):
+        from . import inputs
+
         roots = []
         for raw in scan_paths:
             absolute = os.path.abspath(raw)
-            roots.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+            roots.append(absolute if inputs.isdir(absolute) else os.path.dirname(absolute))
         # The deepest scanned directory wins, so nested scan paths give the shortest path.
         self.scan_roots = sorted(set(roots), key=len, reverse=True)
         self._cache: dict[str, str] = {}

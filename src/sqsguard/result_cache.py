@@ -31,7 +31,7 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = "sqsguard-result"
 DEFAULT_MAX_MB = 256
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
@@ -45,6 +45,8 @@ class Stats:
     written: int = 0
     uncacheable: int = 0
     unwritable: int = 0  # entries the directory did not take (not writable, full)
+    reports_reused: int = 0  # whole reports read back (report_entries.py)
+    reports_written: int = 0
 
 
 def _digest(data: bytes) -> str:
@@ -67,12 +69,15 @@ def code_fingerprint() -> str:
         record = here.parent / ("sqsguard-%s.dist-info" % __version__) / "RECORD"
         if record.is_file():  # an installed wheel: its RECORD holds the digest of every file
             parts.append(_package_files(record))
-        else:  # a checkout (an editable install): the sources themselves
-            for directory, subdirs, files in os.walk(here):
-                subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
-                for name in sorted(files):
-                    if name.endswith((".py", ".json", ".lark")):
-                        parts.append(_content(os.path.join(directory, name), here))
+        else:  # a checkout (an editable install): the sources themselves, and the rule catalog
+            from .catalog import catalog_dir
+
+            for top in (here, catalog_dir()):
+                for directory, subdirs, files in os.walk(top):
+                    subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+                    for name in sorted(files):
+                        if name.endswith((".py", ".json", ".lark", ".md", ".yaml")):
+                            parts.append(_content(os.path.join(directory, name), top))
         import importlib.util
 
         for library, files in (("hcl2", ("version.py", "hcl2.lark", "__init__.py")), ("lark", ("__init__.py",)), ("yaml", ("__init__.py",))):
@@ -142,47 +147,77 @@ class ResultCache:
     def _path(self, key: str) -> Path:
         return self.directory / key
 
-    def load(self, key: str):
-        """The stored outcome for this key, when every read it made still gives its answer."""
+    def lookup(self, key: str, magic: str = MAGIC) -> Entry | None:
+        """The entry stored for this key when every read it made still gives its answer; its body
+        is not decoded yet (a scan whose report is reused never decodes it)."""
         path = self._path(key)
         from .inputs import read_regular
 
         try:
             data = read_regular(str(path), MAX_ENTRY_BYTES)
         except OSError:
-            self.stats.misses += 1
             return None
-        outcome = _entry_outcome(data, key)
+        entry = _valid_entry(data, magic, key)
+        if entry is not None:
+            try:
+                os.utime(path)  # used now: pruning removes the entries used longest ago
+            except OSError:
+                pass
+        return entry
+
+    def outcome(self, entry: Entry):
+        """A job entry's outcome, or None (counted as a miss) when its body is not a sound one."""
+        outcome = _body_outcome(entry.body)
         if outcome is None:
+            self.stats.hits -= 1
+            self.stats.misses += 1
+        return outcome
+
+    def load(self, key: str):
+        """The stored outcome for this key, when every read it made still gives its answer."""
+        entry = self.lookup(key)
+        if entry is None:
             self.stats.misses += 1
             return None
         self.stats.hits += 1
-        try:
-            os.utime(path)  # used now: pruning removes the entries used longest ago
-        except OSError:
-            pass
-        return outcome
+        return self.outcome(entry)
 
-    def store(self, key: str, outcome: Any, reads: list) -> None:
-        from .cache_paths import write_atomically
+    def store(self, key: str, outcome: Any, reads: list) -> str | None:
+        """Write the job's entry; its state (the digest of what was written), or None."""
         from .plain_data import Uncacheable, encode
+
+        try:
+            table, root = encode(outcome)
+        except (Uncacheable, RecursionError):
+            self.stats.uncacheable += 1
+            return None
+        return self.write(key, MAGIC, reads, [table, root])
+
+    def write(self, key: str, magic: str, reads: list, body: Any) -> str | None:
+        """An entry: its header (what it is, its key, the reads that decide whether it still
+        holds) on the first line, its body on the second; the state written, or None."""
+        from .cache_paths import write_atomically
 
         import json
 
         try:
-            table, root = encode(outcome)
-            data = json.dumps([MAGIC, FORMAT, key, _unique(reads), table, root], ensure_ascii=False,
-                              separators=(",", ":"), allow_nan=False).encode("utf-8")
-        except (Uncacheable, RecursionError, ValueError, TypeError):
+            header = json.dumps([magic, FORMAT, key, _unique(reads)], ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (RecursionError, ValueError, TypeError):
             self.stats.uncacheable += 1
-            return
+            return None
+        data = (header + "\n" + content).encode("utf-8")  # json.dumps writes no raw newline
         if len(data) > MAX_ENTRY_BYTES:
             self.stats.uncacheable += 1
-            return
+            return None
         if write_atomically(self._path(key), data):
-            self.stats.written += 1
-        else:
-            self.stats.unwritable += 1
+            if magic == MAGIC:
+                self.stats.written += 1
+            else:
+                self.stats.reports_written += 1
+            return _digest(data)
+        self.stats.unwritable += 1
+        return None
 
     def prune(self) -> None:
         """Remove the entries used longest ago while the directory is above its limit (to 80%)."""
@@ -222,37 +257,72 @@ def _unique(reads: list) -> list:
     return out
 
 
-def _entry_outcome(data: bytes, key: str):
-    """The outcome in an entry's bytes, or None for anything that is not a sound entry for this
+@dataclass
+class Entry:
+    """An entry whose reads all still hold: its state (the digest of its bytes, which a reused
+    report's key is made of) and its body, still JSON text."""
+
+    state: str
+    body: bytes
+
+
+def _valid_entry(data: bytes, magic: str, key: str) -> Entry | None:
+    """The entry in these bytes, or None for anything that is not a sound entry of this kind and
     key whose reads all still hold."""
     from . import inputs
-    from .plain_data import BadEntry, decode
+    from .plain_data import BadEntry, refuse_objects
 
     import json
 
     if len(data) > MAX_ENTRY_BYTES:
         return None
-    from .plain_data import refuse_objects
-
+    header, _, body = data.partition(b"\n")
     try:
-        entry = json.loads(data, object_pairs_hook=refuse_objects)
+        head = json.loads(header, object_pairs_hook=refuse_objects)
     except (ValueError, RecursionError, BadEntry):
         return None
-    if type(entry) is not list or len(entry) != 6 or entry[:3] != [MAGIC, FORMAT, key]:
+    if type(head) is not list or len(head) != 4 or head[:3] != [magic, FORMAT, key]:
         return None
-    reads, table, root = entry[3], entry[4], entry[5]
+    reads = head[3]
     if type(reads) is not list or not all(_sound_read(r) for r in reads):
         return None
     reads = [(w, p, a, tuple(answer) if w == "list" and answer is not None else answer) for w, p, a, answer in reads]
     if not inputs.unchanged(reads):
         return None
+    return Entry(_digest(data), body)
+
+
+def _body(body: bytes) -> Any:
+    """An entry's body as JSON data (no JSON object in it), or None."""
+    from .plain_data import BadEntry, refuse_objects
+
+    import json
+
     try:
-        outcome = decode(table, root)
+        return json.loads(body, object_pairs_hook=refuse_objects)
+    except (ValueError, RecursionError, BadEntry):
+        return None
+
+
+def _body_outcome(body: bytes):
+    from .plain_data import BadEntry, decode
+
+    content = _body(body)
+    if type(content) is not list or len(content) != 2:
+        return None
+    try:
+        outcome = decode(content[0], content[1])
     except (BadEntry, RecursionError):
         return None
     from .parsers import ParseOutcome
 
     return outcome if type(outcome) is ParseOutcome and _sound(outcome) else None
+
+
+def _entry_outcome(data: bytes, key: str):
+    """The outcome in a job entry's bytes, or None (the fuzz target: both halves of reading)."""
+    entry = _valid_entry(data, MAGIC, key)
+    return _body_outcome(entry.body) if entry is not None else None
 
 
 def _sound_read(read: Any) -> bool:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .catalog import rules_matching
 from .findings import Finding
-from .model import Model, Resource
+
+if TYPE_CHECKING:
+    from .model import Model, Resource
 
 KINDS = ("inline", "metadata", "config", "baseline")
 
@@ -106,9 +108,9 @@ class _Lines:
             lines = None
             if file and not file.endswith(".json"):  # JSON has no comments
                 try:
-                    from .inputs import read_regular
+                    from .inputs import read_bytes
 
-                    text = read_regular(file, 50 * 1024 * 1024).decode("utf-8-sig", errors="replace")
+                    text = read_bytes(file, 50 * 1024 * 1024).decode("utf-8-sig", errors="replace")
                 except OSError:
                     text = ""
                 if "sqsguard:ignore" in text:

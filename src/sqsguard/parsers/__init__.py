@@ -12,21 +12,30 @@ from __future__ import annotations
 import os
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import inputs
 from ..discover import Target, worth_reading
 from ..findings import ScanError, Skipped
-from ..model import Model
 from ..options import Options
 from .documents import ParseError
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 def limit_bytes(options: Options) -> int:
     return int(options.max_file_mb * 1024 * 1024)
 
 
+def _new_model() -> Model:
+    from ..model import Model  # not imported at start: a scan of unchanged code makes no model
+
+    return Model()
+
+
 @dataclass
 class ParseOutcome:
-    model: Model = field(default_factory=Model)
+    model: Model = field(default_factory=lambda: _new_model())
     errors: list[ScanError] = field(default_factory=list)
     files_scanned: int = 0
     children: list[str] = field(default_factory=list)  # child templates read through this one (absolute)

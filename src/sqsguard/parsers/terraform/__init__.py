@@ -44,7 +44,6 @@ from ... import inputs
 from ...inputs import read_regular
 from ...discover import Target, display_path
 from ...findings import ScanError
-from ...model import Model
 from .. import ParseOutcome
 from ...discover import TERRAFORM_SUFFIXES
 from .callers import LOCAL_SOURCE as _LOCAL_SOURCE
@@ -112,6 +111,8 @@ def parse_terraform(targets: list[Target], options: Any) -> ParseOutcome:
                 callee = os.path.normpath(os.path.join(module.dir, source))
                 if callee != os.path.normpath(module.dir):
                     called.add(callee)
+    from ...model import Model
+
     model = Model()
     for target, module in relevant:
         if not target.explicit and os.path.normpath(target.path) in called:

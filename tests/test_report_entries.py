@@ -1,0 +1,192 @@
+"""The kept report: a scan of unchanged code reads its last report back instead of linking and
+running the rules, and gives the very report those would; whatever decides the report after
+parsing (the baseline, `.git`, the selection, the configuration's filters) makes it a miss; a
+hostile report entry is a miss and is rewritten, never a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dataclasses import fields
+
+from sqsguard import report_entries
+from sqsguard.findings import Finding
+from sqsguard.engine import Filters, scan
+from sqsguard.options import Options
+from sqsguard.report import render
+from sqsguard.result_cache import FORMAT, ResultCache
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def repository(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "stacks").mkdir(parents=True)
+    (repo / "main.tf").write_text(textwrap.dedent("""\
+        resource "aws_sqs_queue" "plain" {
+          name = "plain"
+        }
+
+        resource "aws_sqs_queue" "managed" {
+          name              = "managed"
+          kms_master_key_id = "alias/aws/sqs"
+        }
+        """))
+    (repo / "stacks" / "queue.yaml").write_text(textwrap.dedent("""\
+        Resources:
+          Orders:
+            Type: AWS::SQS::Queue
+            Properties:
+              QueueName: orders
+        """))
+    return repo
+
+
+def report_entries_in(cache: Path) -> list[Path]:
+    directory = cache / ("results-v%d" % FORMAT)
+    return [p for p in directory.iterdir() if p.read_bytes().startswith(b'["%s"' % report_entries.MAGIC.encode())]
+
+
+def twice(target: Path, cache: Path, **given) -> tuple[str, ResultCache]:
+    """The JSON report of a scan on a fresh cache object, after asserting an uncached scan agrees."""
+    kept = ResultCache(cache)
+    warm = render("json", scan([str(target)], Options(), jobs=1, cache=kept, **given))
+    assert warm == render("json", scan([str(target)], Options(), jobs=1, **given))
+    return warm, kept
+
+
+def test_unchanged_code_reads_its_report_back(tmp_path, monkeypatch):
+    from sqsguard import judge
+
+    cache = tmp_path / "cache"
+    for target in (FIXTURES / "inventory" / "mixed", FIXTURES / "cdk", ROOT / "examples"):
+        first, cold = twice(target, cache)
+        assert cold.stats.reports_reused == 0
+        monkeypatch.setattr(judge, "run_rules", lambda *a, **k: pytest.fail("the rules ran for unchanged code"))
+        kept = ResultCache(cache)
+        again = render("json", scan([str(target)], Options(), jobs=1, cache=kept))
+        monkeypatch.undo()
+        assert again == first and kept.stats.reports_reused == 1 and kept.stats.misses == 0
+    assert len(report_entries_in(cache)) == 3
+
+
+def test_a_changed_file_recomputes_the_report_and_keeps_the_new_one(tmp_path):
+    repo = repository(tmp_path)
+    cache = tmp_path / "cache"
+    before, _ = twice(repo, cache)
+    (repo / "main.tf").write_text((repo / "main.tf").read_text().replace('"alias/aws/sqs"', '"alias/orders"'))
+    after, changed = twice(repo, cache)
+    assert after != before and changed.stats.misses == 1 and changed.stats.reports_reused == 0
+    _, again = twice(repo, cache)
+    assert again.stats.reports_reused == 1
+
+
+def _baseline(tmp_path: Path, repo: Path) -> Path:
+    path = tmp_path / "baseline.json"
+    scan([str(repo)], Options(), jobs=1, filters=Filters(write_baseline=str(path)))
+    return path
+
+
+def test_what_decides_the_report_after_parsing_makes_it_a_miss(tmp_path):
+    repo = repository(tmp_path)
+    cache = tmp_path / "cache"
+    baseline = _baseline(tmp_path, repo)
+    plain, _ = twice(repo, cache)
+    accepted, _ = twice(repo, cache, filters=Filters(baseline=str(baseline)))
+    assert json.loads(accepted)["summary"]["suppressed"]["baseline"] > 0 and accepted != plain
+    entries = json.loads(baseline.read_text())
+    entries["findings"] = entries["findings"][:1]
+    baseline.write_text(json.dumps(entries))
+    fewer, kept = twice(repo, cache, filters=Filters(baseline=str(baseline)))
+    assert fewer not in (accepted, plain) and kept.stats.reports_reused == 0
+    rule = json.loads(plain)["findings"][0]["rule_id"]
+    selected, kept = twice(repo, cache, select=[rule])
+    assert selected != plain and kept.stats.reports_reused == 0
+    raised, kept = twice(repo, cache, filters=Filters(severity={rule: "critical"}))
+    assert raised != plain and kept.stats.reports_reused == 0
+    _, kept = twice(repo, cache)
+    assert kept.stats.reports_reused == 1
+
+
+def test_a_git_directory_made_above_the_code_changes_the_paths_it_reports(tmp_path):
+    repo = repository(tmp_path)
+    cache = tmp_path / "cache"
+    sarif = lambda kept: render("sarif", scan([str(repo / "stacks")], Options(), jobs=1, cache=kept))
+    before = sarif(ResultCache(cache))
+    (repo / ".git").mkdir()
+    kept = ResultCache(cache)
+    after = sarif(kept)
+    assert after == sarif(None) and after != before and kept.stats.reports_reused == 0
+    assert '"uri": "stacks/queue.yaml"' in after
+
+
+def test_runs_that_write_or_read_the_model_keep_no_report(tmp_path):
+    repo = repository(tmp_path)
+    cache = tmp_path / "cache"
+    scan([str(repo)], Options(), jobs=1, cache=ResultCache(cache), views=("inventory",))
+    scan([str(repo)], Options(), jobs=1, cache=ResultCache(cache), filters=Filters(write_baseline=str(tmp_path / "b.json")))
+    assert not report_entries_in(cache)
+    kept = ResultCache(cache)
+    report = scan([str(repo)], Options(), jobs=1, cache=kept, views=("inventory",))
+    assert report.inventory is not None and kept.stats.hits == 2
+
+
+def test_every_field_of_the_records_is_one_the_entries_read():
+    assert report_entries.records_match_encoding()
+
+
+def cli(path: Path, cache: Path, *extra: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "sqsguard", "scan", str(path), "--format", "sarif", "--jobs", "1",
+                           "--cache-dir", str(cache), *extra], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, SQSGUARD_CACHE_STATS="1"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def _hostile(good: bytes) -> dict[str, bytes]:
+    header, body = good.split(b"\n", 1)
+    findings, errors, skipped, counts, checked, rules_run, baseline = json.loads(body)
+    first = findings[0]
+
+    names = [f.name for f in fields(Finding)]
+
+    def with_finding(**changed) -> bytes:
+        row = list(first)
+        for name, value in changed.items():
+            row[names.index(name)] = value
+        return header + b"\n" + json.dumps([[row] + findings[1:], errors, skipped, counts, checked, rules_run, baseline]).encode()
+
+    return {
+        "garbage body": header + b"\n\x00garbage",
+        "no body": header,
+        "a JSON object": header + b'\n{"findings": []}',
+        "a line that is text": with_finding(line="7"),
+        "a severity it does not have": with_finding(severity="catastrophic"),
+        "a rule it does not have": with_finding(rule_id="SQG999"),
+        "a short row": header + b"\n" + json.dumps([[first[:3]], errors, skipped, counts, checked, rules_run, baseline]).encode(),
+        "another version": header + b"\n" + json.dumps([findings, errors, skipped, counts[:3] + ["0.0.0"], checked, rules_run, baseline]).encode(),
+        "a suppression that is not pairs": with_finding(suppression={"kind": "inline"}),
+        "another key": header.replace(b'"sqsguard-report",%d,"' % FORMAT, b'"sqsguard-report",%d,"0' % FORMAT) + b"\n" + body,
+    }
+
+
+def test_a_hostile_report_entry_is_a_miss_and_is_rewritten(tmp_path):
+    repo = repository(tmp_path)
+    cache = tmp_path / "cache"
+    expected = cli(repo, cache).stdout
+    assert "report: 1 reused" in cli(repo, cache).stderr
+    (entry,) = report_entries_in(cache)
+    good = entry.read_bytes()
+    for name, blob in _hostile(good).items():
+        entry.write_bytes(blob)
+        done = cli(repo, cache)
+        assert done.stdout == expected and "report: 0 reused, 1 written" in done.stderr, name
+        assert entry.read_bytes() == good, name  # rewritten
