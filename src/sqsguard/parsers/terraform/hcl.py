@@ -337,11 +337,15 @@ def _error(exc: Exception, text: str) -> HclError:
 
 
 class KeepTest:
-    """Which top-level blocks to read: (block type, labels) -> bool."""
+    """Which top-level blocks to read: (block type, labels) -> bool. `read`: resource types
+    whose attributes are read only by name, with those names (meta-arguments included); in a
+    block of such a type, a one-line attribute set to a literal that is not among them is not
+    parsed either (`prepare`)."""
 
-    def __init__(self, resource_types: Iterable[str], data_types: Iterable[str]):
+    def __init__(self, resource_types: Iterable[str], data_types: Iterable[str], read: dict[str, frozenset] | None = None):
         self.resource_types = frozenset(resource_types)
         self.data_types = frozenset(data_types)
+        self.read = read or {}
 
     def __call__(self, block_type: str, labels: list[str]) -> bool:
         if block_type == "resource":
@@ -461,6 +465,62 @@ def _skip_interpolation(text: str, pos: int) -> int | None:
     return None
 
 
+# A whole line that sets an attribute to a number, a boolean, null or a string with no
+# interpolation and no escape (nothing on the line can open or close anything).
+_LITERAL_LINE = re.compile(r'^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:-?[0-9]+(?:\.[0-9]+)?|true|false|null|"[^"\\$%\n]*")[ \t]*$', re.M)
+
+
+def _depth_one(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """The stretches of a block's text directly in its body (not in a nested block or object, a
+    heredoc or a /* comment */), or None when the scanner is unsure."""
+    spans = []
+    depth = 0
+    since = start
+    pos = start
+    while pos < end:
+        m = _CODE.search(text, pos, end)
+        if m is None:
+            break
+        tok = m.group(0)
+        if tok == '"':
+            after = _skip_string(text, m.end())
+            if after is None:
+                return None
+            pos = after
+            continue
+        if depth == 1:
+            spans.append((since, m.start()))
+        if tok == "{":
+            depth += 1
+            pos = m.end()
+        elif tok == "}":
+            depth -= 1
+            pos = m.end()
+        elif tok.startswith("<<"):
+            close = re.compile(r"^[ \t]*" + re.escape(m.group(1)) + r"[ \t]*\r?$", re.M).search(text, m.end(), end)
+            if close is None:
+                return None
+            pos = close.end()
+        else:  # a comment: a line comment ends where its line does, so it hides no line
+            pos = m.end()
+        since = pos
+    return spans
+
+
+def _unread_literals(text: str, start: int, end: int, read: frozenset) -> list[tuple[int, int, str]]:
+    """Edits turning the literal attribute lines of a block's body that are not read into comments."""
+    spans = _depth_one(text, start, end)
+    if not spans:
+        return []
+    edits = []
+    for m in _LITERAL_LINE.finditer(text, start, end):
+        if m.group(1) in read:
+            continue
+        if any(a <= m.start() and m.end() <= b for a, b in spans):
+            edits.append((m.start(), m.end(), _comment_out(m.group(0))))
+    return edits
+
+
 def _comment_out(chunk: str) -> str:
     """The same text as `#` comments of the same length: lines and offsets stay where they were."""
     return "\n".join(("#" + " " * (len(line) - 1)) if line else "" for line in chunk.split("\n"))
@@ -468,7 +528,9 @@ def _comment_out(chunk: str) -> str:
 
 def prepare(text: str, keep: KeepTest | None, declared: dict[tuple[str, str, str], int]) -> str | None:
     """The text to parse: every top-level block `keep` rejects turned into comments of the same
-    size (lines and offsets stay right), heredoc closing markers with trailing blanks turned
+    size (lines and offsets stay right), and so are the literal attributes nobody reads of the
+    blocks it keeps (`KeepTest.read`: `visibility_timeout_seconds = 30` in a queue; a fifth of a
+    typical module's parse), heredoc closing markers with trailing blanks turned
     around (`EOF  ` -> `  EOF`). Records every resource/data header in `declared`. None when
     nothing changes or the scanner is unsure."""
     fixes: list[tuple[int, int]] = []
@@ -482,6 +544,8 @@ def prepare(text: str, keep: KeepTest | None, declared: dict[tuple[str, str, str
             declared.setdefault((mode, labels[0], labels[1]), text.count("\n", 0, start) + 1)
         if keep is not None and not keep(block_type, labels):
             edits.append((start, end, _comment_out(text[start:end])))
+        elif keep is not None and block_type == "resource" and labels and labels[0] in keep.read:
+            edits.extend(_unread_literals(text, start, end, keep.read[labels[0]]))
     for start, end in fixes:
         if any(s <= start < e for s, e, _ in edits):
             continue  # inside a block that is skipped anyway

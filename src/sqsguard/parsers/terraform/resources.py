@@ -22,14 +22,6 @@ OTHER_KEY_TYPES = frozenset({"aws_kms_external_key", "aws_kms_replica_key", "aws
 OTHER_TYPES = OTHER_KEY_TYPES | SOURCE_TYPES | IAM_TYPES
 MODEL_TYPES = frozenset({QUEUE, KEY, ALIAS, KEY_POLICY, REDRIVE}) | OTHER_TYPES
 DATA_TYPES = frozenset({"aws_iam_policy_document", "aws_kms_key", "aws_kms_alias", "aws_region", "aws_caller_identity"})  # caller identity: its provider
-KEEP = KeepTest(MODEL_TYPES, DATA_TYPES)
-# Roles, policies and functions matter only where something uses a queue as a principal: a
-# module whose files name no event source mapping, no pipe and no `sqs:` action skips them
-# (a role the scan does not read is never judged: its consumers stay silent).
-DATA_FLOW_TOKENS = (b"aws_lambda_event_source_mapping", b"aws_pipes_pipe", b"sqs:")
-PRINCIPAL_TYPES = IAM_TYPES - {"aws_sqs_queue_policy", "aws_lambda_event_source_mapping", "aws_pipes_pipe"}
-KEEP_WITHOUT_PRINCIPALS = KeepTest(MODEL_TYPES - PRINCIPAL_TYPES, DATA_TYPES)
-
 ATTRIBUTES = {
     QUEUE: (
         "name",
@@ -67,4 +59,17 @@ JUDGED = {
 # a resource may have attributes of those names, such as a Pipe's `source`).
 RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
 META_ARGUMENTS = RESOURCE_META_ARGUMENTS | {"providers", "source", "version"}
+# What the module evaluator reads of the blocks whose attributes it reads by name (the others
+# are read whole): their other literal attributes are not even parsed.
+# A function is read whole, but only its `role` is used (iam.py); a literal is the same in
+# every instance, so leaving one out cannot change how instances are told apart.
+READ = {rtype: frozenset(names) | RESOURCE_META_ARGUMENTS for rtype, names in {**ATTRIBUTES, "aws_lambda_function": ("role",)}.items()}
+KEEP = KeepTest(MODEL_TYPES, DATA_TYPES, READ)
+# Roles, policies and functions matter only where something uses a queue as a principal: a
+# module whose files name no event source mapping, no pipe and no `sqs:` action skips them
+# (a role the scan does not read is never judged: its consumers stay silent).
+DATA_FLOW_TOKENS = (b"aws_lambda_event_source_mapping", b"aws_pipes_pipe", b"sqs:")
+PRINCIPAL_TYPES = IAM_TYPES - {"aws_sqs_queue_policy", "aws_lambda_event_source_mapping", "aws_pipes_pipe"}
+KEEP_WITHOUT_PRINCIPALS = KeepTest(MODEL_TYPES - PRINCIPAL_TYPES, DATA_TYPES, READ)
+
 KEY_TYPES = (KEY,) + tuple(sorted(OTHER_KEY_TYPES))
