@@ -61,19 +61,30 @@ def read_regular(path: str, limit: int | None = None) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags)
     try:
-        mode = os.fstat(descriptor).st_mode
+        info = os.fstat(descriptor)
+        mode = info.st_mode
         if not stat.S_ISREG(mode):
             error = NotRegularFile("not a regular file")
             error.strerror = "not a regular file (a %s)" % ("directory" if stat.S_ISDIR(mode) else "FIFO" if stat.S_ISFIFO(mode)
                                                              else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "socket")
             error.filename = path
             raise error
-        with os.fdopen(descriptor, "rb", closefd=True) as handle:
-            descriptor = -1
-            return handle.read() if limit is None else handle.read(limit + 1)
+        # Plain reads, the size fstat gave first (no file object for a file read once); then on
+        # until the end, for a file that grows while it is read.
+        wanted = None if limit is None else limit + 1
+        chunks = []
+        got = 0
+        ask = info.st_size + 1
+        while wanted is None or got < wanted:
+            chunk = os.read(descriptor, ask if wanted is None else min(ask, wanted - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            ask = 1 << 16
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     finally:
-        if descriptor >= 0:
-            os.close(descriptor)
+        os.close(descriptor)
 
 
 _read = read_regular
