@@ -406,8 +406,7 @@ def top_level_blocks(text: str, fixes: list | None = None) -> list[tuple[str, li
                 return None
             pos = end
         elif tok.startswith("<<"):
-            marker = m.group(1)
-            close = re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(text, m.end())
+            close = _heredoc_end(text, m.group(1), m.end(), n)
             if close is None:
                 return None
             line = close.group(0).rstrip("\r")
@@ -419,6 +418,11 @@ def top_level_blocks(text: str, fixes: list | None = None) -> list[tuple[str, li
     if stack:
         return None
     return blocks
+
+
+def _heredoc_end(text: str, marker: str, pos: int, end: int) -> Any:
+    """The closing line of a heredoc (its marker alone on a line, blanks around allowed), or None."""
+    return re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(text, pos, end)
 
 
 def _skip_string(text: str, pos: int) -> int | None:
@@ -497,7 +501,7 @@ def _depth_one(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
             depth -= 1
             pos = m.end()
         elif tok.startswith("<<"):
-            close = re.compile(r"^[ \t]*" + re.escape(m.group(1)) + r"[ \t]*\r?$", re.M).search(text, m.end(), end)
+            close = _heredoc_end(text, m.group(1), m.end(), end)
             if close is None:
                 return None
             pos = close.end()
