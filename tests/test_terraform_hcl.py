@@ -48,7 +48,7 @@ def _without_unread_literals(skipped: list, full: list) -> list:
         kept = {a[0] for a in mine[4]}
         for name, first, last, text in attributes:
             if name not in kept:
-                read = KEEP.read.get(labels[0]) if kind == "resource" and labels else None
+                read = KEEP.names_read(kind, list(labels))
                 assert read is not None and name not in read and first == last and _LITERAL.fullmatch(text.strip()), name
         out.append((kind, labels, line, end, tuple(a for a in attributes if a[0] in kept), blocks))
     return out + full[len(skipped):]
@@ -116,8 +116,21 @@ resource "aws_lambda_function" "f" {
   timeout = 30
 }
 '''
-    parsed = parse_text(text, "x.tf", "x.tf", keep=KEEP)
-    queue, function = parsed.blocks
+    parsed = parse_text(text + '''
+variable "retention" {
+  description = "How long messages stay"
+  type        = number
+  default     = 345600
+}
+
+output "queue" {
+  description = "The queue"
+  value       = "orders"
+}
+''', "x.tf", "x.tf", keep=KEEP)
+    queue, function, variable, output = parsed.blocks
+    assert sorted(variable.attributes) == ["default", "type"] and sorted(output.attributes) == ["value"]
+    assert (variable.line, output.end_line) == (31, 40)
     assert sorted(queue.attributes) == ["fifo_queue", "message_retention_seconds", "name", "policy",
                                          "receive_wait_time_seconds", "redrive_allow_policy", "tags"]
     assert (queue.line, queue.end_line, queue.attributes["fifo_queue"].line) == (1, 18, 17)

@@ -338,14 +338,23 @@ def _error(exc: Exception, text: str) -> HclError:
 
 class KeepTest:
     """Which top-level blocks to read: (block type, labels) -> bool. `read`: resource types
-    whose attributes are read only by name, with those names (meta-arguments included); in a
-    block of such a type, a one-line attribute set to a literal that is not among them is not
-    parsed either (`prepare`)."""
+    whose attributes are read only by name, with those names (meta-arguments included), and
+    `read_blocks` the same for other blocks by their type (`variable`, `output`); in such a
+    block, a one-line attribute set to a literal that is not among them is not parsed either
+    (`prepare`)."""
 
-    def __init__(self, resource_types: Iterable[str], data_types: Iterable[str], read: dict[str, frozenset] | None = None):
+    def __init__(self, resource_types: Iterable[str], data_types: Iterable[str], read: dict[str, frozenset] | None = None,
+                 read_blocks: dict[str, frozenset] | None = None):
         self.resource_types = frozenset(resource_types)
         self.data_types = frozenset(data_types)
         self.read = read or {}
+        self.read_blocks = read_blocks or {}
+
+    def names_read(self, block_type: str, labels: list[str]) -> frozenset | None:
+        """The attribute names read of a kept block, when it is read only by name."""
+        if block_type == "resource":
+            return self.read.get(labels[0]) if labels else None
+        return self.read_blocks.get(block_type)
 
     def __call__(self, block_type: str, labels: list[str]) -> bool:
         if block_type == "resource":
@@ -548,8 +557,8 @@ def prepare(text: str, keep: KeepTest | None, declared: dict[tuple[str, str, str
             declared.setdefault((mode, labels[0], labels[1]), text.count("\n", 0, start) + 1)
         if keep is not None and not keep(block_type, labels):
             edits.append((start, end, _comment_out(text[start:end])))
-        elif keep is not None and block_type == "resource" and labels and labels[0] in keep.read:
-            edits.extend(_unread_literals(text, start, end, keep.read[labels[0]]))
+        elif keep is not None and keep.names_read(block_type, labels) is not None:
+            edits.extend(_unread_literals(text, start, end, keep.names_read(block_type, labels)))
     for start, end in fixes:
         if any(s <= start < e for s, e, _ in edits):
             continue  # inside a block that is skipped anyway

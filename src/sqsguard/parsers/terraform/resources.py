@@ -64,12 +64,15 @@ META_ARGUMENTS = RESOURCE_META_ARGUMENTS | {"providers", "source", "version"}
 # A function is read whole, but only its `role` is used (iam.py); a literal is the same in
 # every instance, so leaving one out cannot change how instances are told apart.
 READ = {rtype: frozenset(names) | RESOURCE_META_ARGUMENTS for rtype, names in {**ATTRIBUTES, "aws_lambda_function": ("role",)}.items()}
-KEEP = KeepTest(MODEL_TYPES, DATA_TYPES, READ)
+# Of a variable, its type, default and nullability are read (modules.py, variables.py); of an
+# output, its value: descriptions are not parsed.
+READ_BLOCKS = {"variable": frozenset({"type", "default", "nullable"}), "output": frozenset({"value"})}
+KEEP = KeepTest(MODEL_TYPES, DATA_TYPES, READ, READ_BLOCKS)
 # Roles, policies and functions matter only where something uses a queue as a principal: a
 # module whose files name no event source mapping, no pipe and no `sqs:` action skips them
 # (a role the scan does not read is never judged: its consumers stay silent).
 DATA_FLOW_TOKENS = (b"aws_lambda_event_source_mapping", b"aws_pipes_pipe", b"sqs:")
 PRINCIPAL_TYPES = IAM_TYPES - {"aws_sqs_queue_policy", "aws_lambda_event_source_mapping", "aws_pipes_pipe"}
-KEEP_WITHOUT_PRINCIPALS = KeepTest(MODEL_TYPES - PRINCIPAL_TYPES, DATA_TYPES, READ)
+KEEP_WITHOUT_PRINCIPALS = KeepTest(MODEL_TYPES - PRINCIPAL_TYPES, DATA_TYPES, READ, READ_BLOCKS)
 
 KEY_TYPES = (KEY,) + tuple(sorted(OTHER_KEY_TYPES))
