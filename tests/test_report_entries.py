@@ -174,6 +174,8 @@ def _hostile(good: bytes) -> dict[str, bytes]:
         "a short row": header + b"\n" + json.dumps([[first[:3]], errors, skipped, counts, checked, rules_run, baseline]).encode(),
         "another version": header + b"\n" + json.dumps([findings, errors, skipped, counts[:3] + ["0.0.0"], checked, rules_run, baseline]).encode(),
         "a suppression that is not pairs": with_finding(suppression={"kind": "inline"}),
+        "a suppression reason that is a number": with_finding(suppressed=True, suppression=[["kind", 5], ["reason", 5]]),
+        "a lone surrogate in a message": with_finding(message="\ud800"),
         "another key": header.replace(b'"sqsguard-report",%d,"' % FORMAT, b'"sqsguard-report",%d,"0' % FORMAT) + b"\n" + body,
     }
 
@@ -190,3 +192,44 @@ def test_a_hostile_report_entry_is_a_miss_and_is_rewritten(tmp_path):
         done = cli(repo, cache)
         assert done.stdout == expected and "report: 0 reused, 1 written" in done.stderr, name
         assert entry.read_bytes() == good, name  # rewritten
+
+
+def test_a_configuration_ignore_that_matches_does_not_stop_the_report_being_reused(tmp_path):
+    """Judging marks the suppressions it uses: the key is made before, so it is the same next time."""
+    repo = repository(tmp_path)
+    rule = json.loads(cli(repo, tmp_path / "probe").stdout)["runs"][0]["results"][0]["ruleId"]
+    (repo / ".sqsguard.yaml").write_text("ignore:\n  - {id: %s, reason: accepted}\n" % rule)
+    cache = tmp_path / "cache"
+    first = subprocess.run([sys.executable, "-m", "sqsguard", "scan", ".", "--format", "json", "--cache-dir", str(cache)],
+                           cwd=repo, capture_output=True, text=True, timeout=300, env=dict(os.environ, SQSGUARD_CACHE_STATS="1"))
+    again = subprocess.run([sys.executable, "-m", "sqsguard", "scan", ".", "--format", "json", "--cache-dir", str(cache)],
+                           cwd=repo, capture_output=True, text=True, timeout=300, env=dict(os.environ, SQSGUARD_CACHE_STATS="1"))
+    assert json.loads(first.stdout)["summary"]["suppressed"]["config"] >= 1
+    assert again.stdout == first.stdout and "report: 1 reused" in again.stderr, again.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names that are not UTF-8 are a Linux file system's")
+def test_file_names_that_are_not_utf8_are_scanned_warm_as_cold(tmp_path):
+    repo = repository(tmp_path)
+    os.close(os.open(os.fsencode(str(repo)) + b"/notes\xff.txt", os.O_CREAT | os.O_WRONLY))
+    with open(os.fsencode(str(repo)) + b"/queue\xfe.tf", "w") as handle:
+        handle.write('resource "aws_sqs_queue" "odd" {\n  name = "odd"\n}\n')
+    cache = tmp_path / "cache"
+    cold = subprocess.run([sys.executable, "-m", "sqsguard", "scan", str(repo), "--format", "sarif", "--no-cache"],
+                          capture_output=True, text=True, timeout=300)
+    assert cold.returncode == 1 and "Traceback" not in cold.stderr, cold.stderr
+    assert '"uri": "queue%FE.tf"' in cold.stdout
+    for _ in range(2):
+        assert cli(repo, cache).stdout == cold.stdout
+
+
+def test_a_directory_in_an_entrys_place_is_replaced(tmp_path):
+    repo = repository(tmp_path)
+    cache = tmp_path / "cache"
+    expected = cli(repo, cache).stdout
+    (entry,) = report_entries_in(cache)
+    entry.unlink()
+    (entry / "inside").mkdir(parents=True)
+    done = cli(repo, cache)
+    assert done.stdout == expected and "cannot be written" not in done.stderr and "report: 0 reused, 1 written" in done.stderr
+    assert entry.is_file()

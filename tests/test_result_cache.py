@@ -239,6 +239,8 @@ def _hostile(entry: bytes, key: str) -> dict[str, bytes]:
         "an enum value it does not have": _entry(magic, fmt, key, reads, unknown_member, root),
         "a read of a device": _entry(magic, fmt, key, reads + [["read", "/dev/zero", None, "0" * 32]], table, root),
         "malformed reads": _entry(magic, fmt, key, [["read", 5, None, None]], table, root),
+        "a read asked twice": _entry(magic, fmt, key, reads + reads[:1], table, root),
+        "more reads than any entry makes": _entry(magic, fmt, key, reads + [["kind", "/", None, "dir"]] * 200_001, table, root),
         "deep JSON nesting": b"[" * 100_000 + b"]" * 100_000,
         "deep JSON nesting in the body": json.dumps([magic, fmt, key, reads]).encode() + b"\n" + b"[" * 100_000 + b"]" * 100_000,
         "no body": json.dumps([magic, fmt, key, reads]).encode(),
@@ -260,6 +262,18 @@ def test_a_broken_or_hostile_entry_is_a_miss_and_is_rewritten(tmp_path):
         assert done.stdout == expected, name
         assert "pwned" not in done.stdout + done.stderr, name
         assert header(entry)[:3] == [MAGIC, FORMAT, entry.name], name  # rewritten
+
+
+def test_checking_an_entry_stops_at_its_budget_of_bytes(tmp_path):
+    """A hostile entry naming big files many times over must not make a scan read for ever."""
+    from sqsguard import inputs
+
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 10_000)
+    with inputs.recording() as reads:
+        inputs.read_bytes(str(big))
+    assert inputs.unchanged(reads) and inputs.unchanged(reads, 10_000)
+    assert not inputs.unchanged(reads, 9_999) and not inputs.unchanged(reads * 2, 15_000)
 
 
 def test_decoding_makes_only_allowed_classes_and_keeps_shared_objects_shared():

@@ -115,7 +115,8 @@ def run_scan(scan_paths: list[str], settings, select=(), ignores=(), jobs=None, 
     finally:
         if progress is not None:
             progress.close()
-    if cache is not None and cache.stats.unwritable and not cache.stats.written:
+    stats = cache.stats if cache is not None else None
+    if stats is not None and stats.unwritable and not (stats.written or stats.reports_written or stats.hits):
         click.echo("warning: the result cache %s cannot be written; the report is complete, but the next scan "
                    "will parse everything again (--cache-dir or cache_dir: a writable directory, or --no-cache)"
                    % cache.directory, err=True)

@@ -214,14 +214,16 @@ def scan(
         if kept is not None:
             return kept
     outcomes = parse_all(targets, options, jobs, progress, cache, lookup)
+    key = None
+    if reusable and lookup.complete():  # before judging, which marks the suppressions it uses
+        from . import report_entries
+
+        key = report_entries.report_key(paths, problems, lookup.jobs(), options, select, ignore, filters)
     from .judge import judge, views_of
 
     with inputs.recording() as later:
         report, read = judge(paths, problems, outcomes, options, select, ignore, filters, accepted)
-    if reusable and lookup.complete():
-        from . import report_entries
-
-        key = report_entries.report_key(paths, problems, lookup.jobs(), options, select, ignore, filters)
+    if key is not None:
         report_entries.store(cache, key, report, reads + later)
     if cache is not None and (cache.stats.written or cache.stats.reports_written):
         cache.prune()

@@ -38,7 +38,7 @@ class Finding:
         material = "\0".join((self.rule_id, self.anchor or self.repo_path or self.file, self.resource, self.detail))
         import hashlib
 
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
+        return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]  # any text, a name that is not UTF-8 too
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.rule_id, self.resource, self.detail)

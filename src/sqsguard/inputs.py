@@ -147,14 +147,20 @@ def exists(path: str) -> bool:
     return kind(path) is not None
 
 
-def unchanged(reads: list) -> bool:
-    """True when asking every recorded question again gets the recorded answer."""
+def unchanged(reads: list, budget: int | None = None) -> bool:
+    """True when asking every recorded question again gets the recorded answer (False once the
+    files read to tell pass `budget` bytes)."""
     for what, path, argument, answer in reads:
         if what == "read":
             try:  # only a regular file: a hostile entry must not make this read a device
-                now = _digest(_read(path, argument))
+                data = _read(path, argument)
             except OSError:
-                now = None
+                data = None
+            if budget is not None and data is not None:
+                budget -= len(data)
+                if budget < 0:
+                    return False
+            now = _digest(data) if data is not None else None
         elif what == "list":
             try:
                 now = tuple(sorted(os.listdir(path)))

@@ -76,10 +76,6 @@ def encode(report: Report) -> list:
     ]
 
 
-def _is_scalar(value: Any) -> bool:
-    return value is None or type(value) in (str, int, bool)
-
-
 # What each annotation of the records' fields accepts, and how its JSON form becomes the value.
 _FIELD_TYPES = {
     "str": (lambda v: type(v) is str, None),
@@ -87,8 +83,9 @@ _FIELD_TYPES = {
     "bool": (lambda v: type(v) is bool, None),
     "str | None": (lambda v: v is None or type(v) is str, None),
     "int | None": (lambda v: v is None or type(v) is int, None),
+    # a suppression: {"kind": ..., "reason": ...}, text only
     "dict | None": (lambda v: v is None or (type(v) is list and all(
-        type(p) is list and len(p) == 2 and type(p[0]) is str and _is_scalar(p[1]) for p in v)),
+        type(p) is list and len(p) == 2 and type(p[0]) is str and type(p[1]) is str for p in v)),
         lambda v: None if v is None else {k: x for k, x in v}),
     "tuple[str, ...]": (lambda v: type(v) is list and all(type(x) is str for x in v), tuple),
 }

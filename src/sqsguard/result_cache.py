@@ -35,6 +35,11 @@ FORMAT = 2
 MAGIC = "sqsguard-result"
 DEFAULT_MAX_MB = 256
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
+# What checking one entry may cost: an entry asks each question once, and a hostile one must
+# not make a scan read for ever (a real entry reads its module or template, its `file()`
+# targets and the modules it calls: far less).
+MAX_READS = 200_000
+MAX_READ_BYTES = 1024 * 1024 * 1024
 _READ_KINDS = {"read", "list", "kind"}
 
 
@@ -203,14 +208,21 @@ class ResultCache:
         try:
             header = json.dumps([magic, FORMAT, key, _unique(reads)], ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            # json.dumps writes no raw newline; a name that is not UTF-8 (a surrogate escape)
+            # cannot be written, so its entry is not kept
+            data = (header + "\n" + content).encode("utf-8")
         except (RecursionError, ValueError, TypeError):
             self.stats.uncacheable += 1
             return None
-        data = (header + "\n" + content).encode("utf-8")  # json.dumps writes no raw newline
         if len(data) > MAX_ENTRY_BYTES:
             self.stats.uncacheable += 1
             return None
-        if write_atomically(self._path(key), data):
+        path = self._path(key)
+        if path.is_dir() and not path.is_symlink():  # never an entry: something in its place
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        if write_atomically(path, data):
             if magic == MAGIC:
                 self.stats.written += 1
             else:
@@ -284,20 +296,33 @@ def _valid_entry(data: bytes, magic: str, key: str) -> Entry | None:
     if type(head) is not list or len(head) != 4 or head[:3] != [magic, FORMAT, key]:
         return None
     reads = head[3]
-    if type(reads) is not list or not all(_sound_read(r) for r in reads):
+    if type(reads) is not list or len(reads) > MAX_READS or not all(_sound_read(r) for r in reads):
         return None
     reads = [(w, p, a, tuple(answer) if w == "list" and answer is not None else answer) for w, p, a, answer in reads]
-    if not inputs.unchanged(reads):
+    if len({(w, p, a) for w, p, a, _ in reads}) != len(reads):  # written once each: a question twice is not ours
+        return None
+    if not inputs.unchanged(reads, MAX_READ_BYTES):
         return None
     return Entry(_digest(data), body)
 
 
+_SURROGATE_ESCAPE = None
+
+
 def _body(body: bytes) -> Any:
-    """An entry's body as JSON data (no JSON object in it), or None."""
+    """An entry's body as JSON data (no JSON object in it), or None. A `\\udXXX` escape is never
+    written (text is written as UTF-8, and a lone surrogate cannot be): a body with one is not
+    an entry this code wrote, and its text could not be printed."""
     from .plain_data import BadEntry, refuse_objects
 
     import json
+    import re
 
+    global _SURROGATE_ESCAPE
+    if _SURROGATE_ESCAPE is None:
+        _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+    if _SURROGATE_ESCAPE.search(body):
+        return None
     try:
         return json.loads(body, object_pairs_hook=refuse_objects)
     except (ValueError, RecursionError, BadEntry):

@@ -183,7 +183,7 @@ def location(finding: Finding, link_base: str | None) -> str:
     base = link_base if link_base.endswith("/") else link_base + "/"
     while path.startswith("./"):
         path = path[2:]
-    return "[%s](%s%s%s)" % (text, base, quote(path, safe="/"), anchor)
+    return "[%s](%s%s%s)" % (text, base, quote(path, safe="/", errors="surrogateescape"), anchor)
 
 
 def resource(finding: Finding) -> str:

@@ -219,9 +219,10 @@ def artifact_location(path: str) -> dict[str, str]:
     """A relative path becomes a percent-encoded URI under %SRCROOT%; an absolute one (a file
     outside the working directory with no repository path) a file: URI of its own."""
     if path.startswith("/"):
-        return {"uri": "file://" + quote(path, safe="/")}
+        return {"uri": "file://" + quote(path, safe="/", errors="surrogateescape")}
     if len(path) > 2 and path[1] == ":" and path[2] == "/":  # a Windows drive
-        return {"uri": "file:///" + path[:2] + quote(path[2:], safe="/")}
+        return {"uri": "file:///" + path[:2] + quote(path[2:], safe="/", errors="surrogateescape")}
     while path.startswith("./"):
         path = path[2:]
-    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+    # a name that is not UTF-8 (surrogate escapes) is percent-encoded as the bytes it is
+    return {"uri": quote(path, safe="/", errors="surrogateescape"), "uriBaseId": SRCROOT}
