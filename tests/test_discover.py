@@ -177,3 +177,16 @@ def test_a_broken_terraform_symlink_is_a_problem(tmp_path):
     targets, problems = discover([str(tmp_path)])
     assert [t.kind for t in targets] == ["terraform"]  # the module is still read
     assert [(p.path.endswith("x.tf"), p.message.startswith("broken symbolic link")) for p in problems] == [(True, True)]
+
+
+def test_a_terraform_symlink_to_itself_is_said_to_be_a_loop(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "a" {}\n')
+    (tmp_path / "x.tf").symlink_to("x.tf")
+    (tmp_path / "y.tf").symlink_to("z.tf")
+    (tmp_path / "z.tf").symlink_to("y.tf")
+    _, problems = discover([str(tmp_path)])
+    assert sorted((os.path.basename(p.path), p.message) for p in problems) == [
+        ("x.tf", "symbolic link loop (to x.tf, which leads back to it)"),
+        ("y.tf", "symbolic link loop (to z.tf, which leads back to it)"),
+        ("z.tf", "symbolic link loop (to y.tf, which leads back to it)"),
+    ]

@@ -72,6 +72,22 @@ def test_deeply_nested_hcl_is_refused_with_its_line_and_the_module_still_read(tm
     assert [(f["rule_id"], f["resource"], f["line"]) for f in report["findings"]] == [("SQG101", "aws_sqs_queue.after", 2)]  # the attribute at fault
 
 
+def test_text_that_is_not_utf8_is_said_with_its_line(tmp_path):
+    """Latin-1 in a template, a Terraform file and the configuration: the line of the first byte
+    that is not UTF-8 (after a byte order mark, counted from the file's start)."""
+    (tmp_path / "stack.yaml").write_bytes("Resources:\n  Q:\n    Type: AWS::SQS::Queue # caf\xe9\n".encode("latin-1"))
+    (tmp_path / "main.tf").write_bytes(b'\xef\xbb\xbfresource "aws_sqs_queue" "q" {\n  name = "q"\n  # \xe9t\xe9\n}\n')
+    done = subprocess.run([sys.executable, "-m", "sqsguard", "scan", ".", "--format", "json", "--no-cache"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "Traceback" not in done.stderr and done.returncode == 2
+    assert sorted((e["file"], e["line"], e["message"]) for e in json.loads(done.stdout)["errors"]) == [
+        ("main.tf", 3, "not UTF-8 text (byte 51)"), ("stack.yaml", 3, "not UTF-8 text (byte 47)")]
+    (tmp_path / ".sqsguard.yaml").write_bytes(b"fail_on: high\n# caf\xe9\n")
+    done = subprocess.run([sys.executable, "-m", "sqsguard", "scan", ".", "--no-cache"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 2 and ".sqsguard.yaml:2: not UTF-8 text (byte 19)" in done.stderr, done.stderr
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs FIFOs and /dev/zero")
 def test_fifos_and_devices_never_hang_a_scan(tmp_path):
     """A FIFO blocks whoever opens it for reading, /dev/zero never ends: in a scanned folder,

@@ -137,7 +137,7 @@ def test_unknown_block_type_and_bad_encoding_are_errors(tmp_path: Path) -> None:
     assert report.findings == []
     assert sorted((Path(e.file).name, e.line, e.message) for e in report.errors) == [
         ("a.tf.json", 2, "'resources' is not a Terraform block type (Terraform refuses this file)"),
-        ("b.tf.json", None, "not UTF-8 text (byte 47)"),
+        ("b.tf.json", 1, "not UTF-8 text (byte 47)"),
     ]
 
 

@@ -112,7 +112,10 @@ def read(path: str) -> tuple[dict, Any]:
     except OSError as exc:
         raise ConfigError(["%s: cannot read: %s" % (shown, exc.strerror)]) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(["%s: not UTF-8 text (byte %d)" % (shown, exc.start)]) from None
+        from .inputs import not_utf8
+
+        line, message = not_utf8(raw, exc)
+        raise ConfigError(["%s:%d: %s" % (shown, line, message)]) from None
     if path.endswith(".toml"):
         return _read_toml(text, shown)
     return _read_yaml(text, shown)

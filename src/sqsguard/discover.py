@@ -163,6 +163,18 @@ class _Excluded:
         return any(matches(pattern, relative) for pattern in self.patterns)
 
 
+def _unresolved_link(path: str) -> str:
+    """Why a symbolic link leads nowhere: its target is missing, or links lead back to it."""
+    import errno
+
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (to %s, which leads back to it)" % os.readlink(path)
+    return "broken symbolic link (to %s)" % os.readlink(path)
+
+
 def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None = None) -> tuple[list[Target], list[Problem]]:
     targets: list[Target] = []
     problems: list[Problem] = []
@@ -223,7 +235,7 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
             for name in files:
                 full = os.path.join(directory, name)
                 if name.endswith(TERRAFORM_SUFFIXES) and os.path.islink(full) and not os.path.exists(full):
-                    problems.append(Problem(display_path(full), "broken symbolic link (to %s)" % os.readlink(full)))
+                    problems.append(Problem(display_path(full), _unresolved_link(full)))
             if "manifest.json" in files and is_cloud_assembly_manifest(
                 os.path.join(directory, "manifest.json")
             ):

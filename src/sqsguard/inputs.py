@@ -102,6 +102,13 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
     return data
 
 
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """(line, message) for bytes that `decode("utf-8-sig")` refused: where the first bad byte is
+    (the codec counts from after a byte order mark)."""
+    at = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+    return data.count(b"\n", 0, at) + 1, "not UTF-8 text (byte %d)" % at
+
+
 def read_text(path: str, encoding: str = "utf-8") -> str:
     """The whole file decoded. Raises OSError, or UnicodeDecodeError."""
     return read_bytes(path).decode(encoding)

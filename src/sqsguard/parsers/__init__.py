@@ -110,7 +110,7 @@ def _parse_document(target: Target, options: Options) -> ParseOutcome:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return ParseOutcome(errors=[ScanError(target.display, None, "not UTF-8 text (byte %d)" % exc.start)])
+        return ParseOutcome(errors=[ScanError(target.display, *inputs.not_utf8(data, exc))])
     is_json = text.lstrip().startswith(("{", "[")) and not text.lstrip().startswith(("{%", "{{"))
     if service:
         return _parse_serverless(target, text, is_json, options)

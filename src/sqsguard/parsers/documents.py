@@ -144,11 +144,18 @@ def _loader() -> type:
 MAX_EXPANDED_NODES = 500_000
 
 
-def _expanded_nodes(root: Any, limit: int) -> int:
-    """How many nodes the document has once its aliases are expanded (stops counting past
-    `limit`); shared nodes are counted once per use, each computed once."""
+def _children(node: Any) -> list:
     import yaml as _yaml
 
+    if isinstance(node, _yaml.ScalarNode):
+        return []
+    return [c for pair in node.value for c in pair] if isinstance(node, _yaml.MappingNode) else list(node.value)
+
+
+def _expanded_sizes(root: Any, limit: int) -> dict[int, int]:
+    """How many nodes each node stands for once aliases are expanded (by id; past `limit`,
+    limit + 1); shared nodes are counted once per use, each computed once. A recursive alias
+    (whose expansion has no end) makes the nodes around it limit + 1."""
     sizes: dict[int, int] = {}
     stack: list[tuple[Any, bool]] = [(root, False)]
     active: set[int] = set()
@@ -157,20 +164,31 @@ def _expanded_nodes(root: Any, limit: int) -> int:
         key = id(node)
         if key in sizes:
             continue
-        if isinstance(node, _yaml.ScalarNode):
-            sizes[key] = 1
-            continue
-        children = [c for pair in node.value for c in pair] if isinstance(node, _yaml.MappingNode) else list(node.value)
+        children = _children(node)
         if done:
             active.discard(key)
             sizes[key] = min(limit + 1, 1 + sum(sizes.get(id(c), limit + 1) for c in children))
             continue
-        if key in active:  # a recursive alias: its expansion has no end
-            return limit + 1
+        if key in active:
+            sizes[key] = limit + 1
+            continue
         active.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
-    return sizes[id(root)]
+    return sizes
+
+
+def _where_it_explodes(root: Any, sizes: dict[int, int], limit: int) -> int:
+    """The line of the innermost node that expands past the limit (the list of aliases that
+    multiplies, in a "billion laughs")."""
+    node, seen = root, set()
+    while id(node) not in seen:
+        seen.add(id(node))
+        bigger = next((c for c in _children(node) if sizes.get(id(c), limit + 1) > limit), None)
+        if bigger is None:
+            break
+        node = bigger
+    return node.start_mark.line + 1
 
 
 def load_yaml(text: str) -> Any:
@@ -183,10 +201,10 @@ def load_yaml(text: str) -> Any:
             node = loader.get_single_node()
             if node is None:
                 return None
-            expanded = _expanded_nodes(node, MAX_EXPANDED_NODES)
-            if expanded > MAX_EXPANDED_NODES:
+            sizes = _expanded_sizes(node, MAX_EXPANDED_NODES)
+            if sizes[id(node)] > MAX_EXPANDED_NODES:
                 raise ParseError("YAML aliases expand it to more than %s nodes (an alias bomb?); not read"
-                                 % format(MAX_EXPANDED_NODES, ","), node.start_mark.line + 1)
+                                 % format(MAX_EXPANDED_NODES, ","), _where_it_explodes(node, sizes, MAX_EXPANDED_NODES))
             return loader.construct_document(node)
         finally:
             loader.dispose()

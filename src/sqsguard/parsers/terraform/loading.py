@@ -169,7 +169,7 @@ class Loader:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                self.errors.append(ScanError(display, None, "not UTF-8 text (byte %d)" % exc.start))
+                self.errors.append(ScanError(display, *inputs.not_utf8(data, exc)))
                 text = None
             if text is not None:
                 try:
