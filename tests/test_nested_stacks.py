@@ -114,6 +114,14 @@ def _stack(template_url: str, extra: str = "") -> str:
 QUEUE = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
 
 
+def test_a_child_that_is_not_utf8_names_its_own_line(tmp_path: Path) -> None:
+    _write(tmp_path, {"parent.yaml": _stack("child.yaml")})
+    (tmp_path / "child.yaml").write_bytes(b"Resources:\n  Q:\n    Type: AWS::SQS::Queue # caf\xe9\n")
+    report = scan_fixture(tmp_path / "parent.yaml")
+    assert _errors(report) == [("parent.yaml", 5, "nested stack Child: TemplateURL child.yaml cannot be read: "
+                                                  "not UTF-8 text (byte 47) at line 3")]
+
+
 def test_a_child_that_does_not_parse_names_its_own_line(tmp_path: Path) -> None:
     _write(tmp_path, {"parent.yaml": _stack("child.yaml"), "child.yaml": "Resources:\n  Q:\n    Type: [AWS::SQS::Queue\n"})
     report = scan_fixture(tmp_path / "parent.yaml")

@@ -261,7 +261,8 @@ class _Reader:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            return "is not UTF-8 text (byte %d)" % exc.start
+            line, message = inputs.not_utf8(data, exc)
+            return "cannot be read: %s at line %d" % (message, line)
         try:
             doc = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)
         except ParseError as exc:
