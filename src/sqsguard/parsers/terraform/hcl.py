@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 _parser = None
 
@@ -371,60 +371,72 @@ _HEADER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)((?:\s+(?:"[^"\n]*"|[A-Za-z_]
 _LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 
 
+class _Unsure(Exception):
+    """Text the light scanner cannot follow (an unterminated string or heredoc)."""
+
+
+def _code(text: str, start: int, end: int) -> Iterator[tuple[str, int, int, Any]]:
+    """The braces, heredocs and comments of HCL code in text[start:end], in order, as (token,
+    start, end, the heredoc's closing-line match or None); strings are stepped over, a heredoc
+    is one token up to its closing line. Raises _Unsure where the scanner cannot tell."""
+    pos = start
+    while pos < end:
+        m = _CODE.search(text, pos, end)
+        if m is None:
+            return
+        tok = m.group(0)
+        if tok == '"':
+            after = _skip_string(text, m.end())
+            if after is None:
+                raise _Unsure
+            pos = after
+            continue
+        if tok.startswith("<<"):
+            close = _heredoc_end(text, m.group(1), m.end(), end)
+            if close is None:
+                raise _Unsure
+            yield tok, m.start(), close.end(), close
+            pos = close.end()
+            continue
+        yield tok, m.start(), m.end(), None
+        pos = m.end()
+
+
 def top_level_blocks(text: str, fixes: list | None = None) -> list[tuple[str, list[str], int, int]] | None:
     """(type, labels, start offset, end offset) of every top-level block; None when the text
     has anything the scanner does not understand (the caller then parses it all). Heredoc
     closing lines with trailing blanks (Terraform accepts them, python-hcl2 does not) are
     added to `fixes` as (start, end) offsets."""
     blocks = []
-    pos = 0
     depth = 0
     block_start = 0
     header: tuple[str, list[str]] | None = None
-    stack: list[str] = []  # "{" in code, "${" in a string's interpolation
-    n = len(text)
-    while pos < n:
-        m = _CODE.search(text, pos)
-        if m is None:
-            break
-        tok = m.group(0)
-        if tok == "{":
-            if depth == 0:
-                line_start = text.rfind("\n", 0, m.start()) + 1
-                head = _HEADER.match(text, line_start, m.start())
-                if head is None:
+    try:
+        for tok, start, end, close in _code(text, 0, len(text)):
+            if tok == "{":
+                if depth == 0:
+                    line_start = text.rfind("\n", 0, start) + 1
+                    head = _HEADER.match(text, line_start, start)
+                    if head is None:
+                        return None
+                    labels = [a or b for a, b in _LABEL.findall(head.group(2))]
+                    header = (head.group(1), labels)
+                    block_start = line_start + (len(head.group(0)) - len(head.group(0).lstrip()))
+                depth += 1
+            elif tok == "}":
+                if depth == 0:
                     return None
-                labels = [a or b for a, b in _LABEL.findall(head.group(2))]
-                header = (head.group(1), labels)
-                block_start = line_start + (len(head.group(0)) - len(head.group(0).lstrip()))
-            depth += 1
-            stack.append("{")
-            pos = m.end()
-        elif tok == "}":
-            if not stack:
-                return None
-            stack.pop()
-            depth -= 1
-            pos = m.end()
-            if depth == 0 and header is not None:
-                blocks.append((header[0], header[1], block_start, pos))
-                header = None
-        elif tok == '"':
-            end = _skip_string(text, m.end())
-            if end is None:
-                return None
-            pos = end
-        elif tok.startswith("<<"):
-            close = _heredoc_end(text, m.group(1), m.end(), n)
-            if close is None:
-                return None
-            line = close.group(0).rstrip("\r")
-            if fixes is not None and line != line.rstrip(" \t"):
-                fixes.append((close.start(), close.start() + len(line)))
-            pos = close.end()
-        else:
-            pos = m.end()  # a comment
-    if stack:
+                depth -= 1
+                if depth == 0 and header is not None:
+                    blocks.append((header[0], header[1], block_start, end))
+                    header = None
+            elif close is not None:
+                line = close.group(0).rstrip("\r")
+                if fixes is not None and line != line.rstrip(" \t"):
+                    fixes.append((close.start(), close.start() + len(line)))
+    except _Unsure:
+        return None
+    if depth:
         return None
     return blocks
 
@@ -485,38 +497,22 @@ _LITERAL_LINE = re.compile(r'^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:-?[
 
 def _depth_one(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
     """The stretches of a block's text directly in its body (not in a nested block or object, a
-    heredoc or a /* comment */), or None when the scanner is unsure."""
+    heredoc or a /* comment */), or None when the scanner is unsure. A line comment ends where
+    its line does, so it hides no line."""
     spans = []
     depth = 0
     since = start
-    pos = start
-    while pos < end:
-        m = _CODE.search(text, pos, end)
-        if m is None:
-            break
-        tok = m.group(0)
-        if tok == '"':
-            after = _skip_string(text, m.end())
-            if after is None:
-                return None
-            pos = after
-            continue
-        if depth == 1:
-            spans.append((since, m.start()))
-        if tok == "{":
-            depth += 1
-            pos = m.end()
-        elif tok == "}":
-            depth -= 1
-            pos = m.end()
-        elif tok.startswith("<<"):
-            close = _heredoc_end(text, m.group(1), m.end(), end)
-            if close is None:
-                return None
-            pos = close.end()
-        else:  # a comment: a line comment ends where its line does, so it hides no line
-            pos = m.end()
-        since = pos
+    try:
+        for tok, first, after, _ in _code(text, start, end):
+            if depth == 1:
+                spans.append((since, first))
+            if tok == "{":
+                depth += 1
+            elif tok == "}":
+                depth -= 1
+            since = after
+    except _Unsure:
+        return None
     return spans
 
 
