@@ -5,6 +5,7 @@ imported only when it is needed."""
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -201,7 +202,10 @@ def scan(
 
     filters = filters or Filters()
     reusable = cache is not None and not views and not filters.write_baseline  # a report kept and used again
-    with inputs.recording() as reads:
+    # what the stages around parsing read is written down only for a report that is kept
+    # (recording digests every file read)
+    recording = inputs.recording if reusable else (lambda: nullcontext([]))
+    with recording() as reads:
         accepted = baselines.load(filters.baseline) if filters.baseline else None
     targets, problems = discover(paths, filters.exclude, filters.base)
     from .parsers import jobs_for
@@ -221,7 +225,7 @@ def scan(
         key = report_entries.report_key(paths, problems, lookup.jobs(), options, select, ignore, filters)
     from .judge import judge, views_of
 
-    with inputs.recording() as later:
+    with recording() as later:
         report, read = judge(paths, problems, outcomes, options, select, ignore, filters, accepted)
     if key is not None:
         report_entries.store(cache, key, report, reads + later)
