@@ -233,3 +233,26 @@ def test_a_directory_in_an_entrys_place_is_replaced(tmp_path):
     done = cli(repo, cache)
     assert done.stdout == expected and "cannot be written" not in done.stderr and "report: 0 reused, 1 written" in done.stderr
     assert entry.is_file()
+
+
+def test_errors_and_skipped_files_read_back_have_their_fields_of_their_types():
+    """The job entries' errors and skipped files are checked against their classes' annotations
+    (one check for both kinds of entry), as decoding makes them: attributes set on a bare object."""
+    from sqsguard.findings import ScanError, Skipped
+    from sqsguard.report_entries import sound_record
+
+    def made(cls, **state):
+        record = object.__new__(cls)
+        record.__dict__.update(state)
+        return record
+
+    assert sound_record(made(ScanError, file="a.tf", line=3, message="bad", repo_path="a.tf"), ScanError)
+    assert sound_record(made(ScanError, file="a.tf", line=None, message="bad", repo_path=""), ScanError)
+    assert sound_record(made(Skipped, file="p.yaml", reason="Pulumi", repo_path="p.yaml"), Skipped)
+    for state in ({"file": "a.tf", "line": "3", "message": "bad", "repo_path": ""},
+                  {"file": "a.tf", "line": True, "message": "bad", "repo_path": ""},
+                  {"file": "a.tf", "line": 3, "message": None, "repo_path": ""},
+                  {"file": "a.tf", "line": 3, "message": "bad"},
+                  {"file": "a.tf", "line": 3, "message": "bad", "repo_path": "", "extra": 1}):
+        assert not sound_record(made(ScanError, **state), ScanError), state
+    assert not sound_record(made(Skipped, file="p.yaml", reason="x", repo_path=""), ScanError)

@@ -110,6 +110,16 @@ def _record(cls: type, row: Any) -> Any:
     return cls(*values)
 
 
+def sound_record(record: Any, cls: type) -> bool:
+    """A record that decoding made (plain_data), of a class whose fields are all scalars (ScanError,
+    Skipped): exactly its fields, each of the type its annotation says (the engine sorts them and
+    puts them in sets)."""
+    state = record.__dict__ if type(record) is cls else None
+    shape = _shape(cls)
+    return state is not None and set(state) == {f.name for f in fields(cls)} and all(
+        accepts(state[f.name]) for f, (accepts, _) in zip(fields(cls), shape))
+
+
 def _records(cls: type, rows: Any) -> list:
     if type(rows) is not list:
         raise BadReport("records that are not a list")

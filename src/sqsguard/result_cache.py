@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import re
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -306,7 +307,7 @@ def _valid_entry(data: bytes, magic: str, key: str) -> Entry | None:
     return Entry(_digest(data), body)
 
 
-_SURROGATE_ESCAPE = None
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _body(body: bytes) -> Any:
@@ -316,11 +317,7 @@ def _body(body: bytes) -> Any:
     from .plain_data import BadEntry, refuse_objects
 
     import json
-    import re
 
-    global _SURROGATE_ESCAPE
-    if _SURROGATE_ESCAPE is None:
-        _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
     if _SURROGATE_ESCAPE.search(body):
         return None
     try:
@@ -366,16 +363,17 @@ def _sound_read(read: Any) -> bool:
 def _sound(outcome: Any) -> bool:
     """The shape the rules rely on: the model's lists of its resources, errors, a count."""
     from .findings import ScanError, Skipped
+    from .report_entries import sound_record
     from .model import Model, Resource
 
     model = outcome.__dict__.get("model")
     if type(model) is not Model or type(outcome.__dict__.get("files_scanned")) is not int:
         return False
     errors = outcome.__dict__.get("errors")
-    if type(errors) is not list or not all(_sound_record(e, ScanError, {"file": str, "line": (int, type(None)), "message": str, "repo_path": str}) for e in errors):
+    if type(errors) is not list or not all(sound_record(e, ScanError) for e in errors):
         return False
     skipped = outcome.__dict__.get("skipped")
-    if type(skipped) is not list or not all(_sound_record(s, Skipped, {"file": str, "reason": str, "repo_path": str}) for s in skipped):
+    if type(skipped) is not list or not all(sound_record(s, Skipped) for s in skipped):
         return False
     for f in fields(Model):
         value = model.__dict__.get(f.name)
@@ -385,14 +383,6 @@ def _sound(outcome: Any) -> bool:
         elif type(value) is not list or not all(isinstance(r, Resource) and _sound_resource(r) for r in value):
             return False
     return True
-
-
-def _sound_record(record: Any, cls: type, types: dict) -> bool:
-    """A ScanError or Skipped with exactly its fields, each of its type (the engine sorts them and
-    puts them in sets)."""
-    state = record.__dict__ if type(record) is cls else None
-    return state is not None and set(state) == set(types) and all(
-        type(state[name]) in (kinds if isinstance(kinds, tuple) else (kinds,)) for name, kinds in types.items())
 
 
 def _sound_resource(resource: Any) -> bool:
