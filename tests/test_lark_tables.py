@@ -37,8 +37,14 @@ def scan(tmp_path: Path, forbid_build: bool = False) -> subprocess.CompletedProc
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
 
 
-def entries(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache").glob("hcl2-tables-*.marshal"))
+def entries(tmp_path: Path, kind: str = "tables") -> list[Path]:
+    return sorted((tmp_path / "cache").glob("hcl2-%s-*.marshal" % kind))
+
+
+def forget_lalr(tmp_path: Path) -> None:
+    """Without sqsguard's LALR tables a scan derives them again, from lark's tables."""
+    for entry in entries(tmp_path, "lalr-*"):
+        entry.unlink()
 
 
 def reference() -> str:
@@ -75,9 +81,68 @@ def test_a_hostile_or_broken_entry_is_a_miss_and_is_rewritten(tmp_path):
     expected = reference()
     for blob in hostile:
         entry.write_bytes(blob)
+        forget_lalr(tmp_path)
         done = scan(tmp_path)
         assert done.returncode in (0, 1), done.stderr
         assert "Traceback" not in done.stderr and "pwned" not in done.stdout
         assert done.stdout == expected
         rewritten = marshal.loads(entry.read_bytes())  # rewritten as tables
         assert isinstance(rewritten, tuple) and isinstance(rewritten[0], dict) and "parser" in rewritten[0]
+
+
+# A process that may not load lark's tables at all: sqsguard's own (lalr.py) must serve it.
+NO_LARK_TABLES = """
+import sys, lark
+def refuse(*a, **k):
+    raise AssertionError("lark's parser was loaded")
+lark.Lark.open = refuse
+lark.Lark._load_from_dict = classmethod(refuse)
+from sqsguard.cli import main
+sys.argv = ["sqsguard", "scan", {path!r}, "--format", "json", "--no-cache"]
+main()
+"""
+
+
+def scan_without_lark_tables(tmp_path: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SQSGUARD_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run([sys.executable, "-c", NO_LARK_TABLES.format(path=EXAMPLE)], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_the_lalr_tables_are_kept_and_a_scan_then_loads_no_lark_parser(tmp_path):
+    from sqsguard.parsers.terraform import lalr
+
+    first = scan(tmp_path)
+    assert first.returncode in (0, 1), first.stderr
+    (entry,) = entries(tmp_path, "lalr-%d" % lalr.FORMAT)
+    assert lalr.sound(marshal.loads(entry.read_bytes()))
+    second = scan_without_lark_tables(tmp_path)
+    assert second.returncode in (0, 1), second.stderr
+    assert second.stdout == first.stdout == reference()
+
+
+def test_a_hostile_lalr_entry_is_a_miss_and_is_rewritten(tmp_path):
+    from sqsguard.parsers.terraform import lalr
+
+    scan(tmp_path)
+    (entry,) = entries(tmp_path, "lalr-%d" % lalr.FORMAT)
+    good = marshal.loads(entry.read_bytes())
+    hostile = [
+        b"\x00garbage",
+        entry.read_bytes()[:4000],
+        marshal.dumps(compile("import os; os.system('echo pwned')", "x", "exec")),
+        marshal.dumps(dict(good, format=lalr.FORMAT + 1)),
+        marshal.dumps(dict(good, states={0: {"NAME": -1, "x": 0}}, rules=[("x", 0, "x", False, None, 0)], start=0, end=0)),
+        marshal.dumps(dict(good, terminals=[("NAME", "re", "(", [], None, 0)])),  # a pattern that does not compile
+        marshal.dumps(dict(good, rules=[("x", 1, "x", False, None, 10**9)] + good["rules"][1:])),
+        b"[" * 100,
+        entry.read_bytes() + b"N",
+    ]
+    expected = reference()
+    for blob in hostile:
+        entry.write_bytes(blob)
+        done = scan(tmp_path)
+        assert done.returncode in (0, 1), done.stderr
+        assert "Traceback" not in done.stderr and "pwned" not in done.stdout
+        assert done.stdout == expected
+        assert lalr.sound(marshal.loads(entry.read_bytes())), "rewritten as tables"

@@ -19,11 +19,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-_parser = None
+_parser = None  # lark's, built when a text does not parse (to say why)
+_fast = None  # sqsguard's LALR loop over the same tables (lalr.py), or False where it cannot run
 
 
 def _parse_tree(text: str) -> Any:
-    global _parser
+    global _parser, _fast
+    if _fast is None:
+        from .lark_tables import fast_parser
+
+        _fast = fast_parser() or False
+    if _fast:
+        tree = _fast.parse(text + "\n")
+        if tree is not None:
+            return tree
+        # lark's parser says what is wrong
     if _parser is None:
         from .lark_tables import hcl_parser
 

@@ -7,10 +7,16 @@ directory instead, as marshal of plain values (dicts, lists, tuples, strings, nu
 entry is loaded only after `marshal_check` has walked its bytes and found nothing else, and
 no length beyond its size (marshal trusts lengths: a few bytes can cost it minutes); an entry
 that is not exactly that, or does not parse, is ignored and rewritten. python-hcl2's own file, when it is there, is used as python-hcl2 uses it.
+
+`fast_parser` is what a scan parses with: sqsguard's LALR loop (lalr.py) over plain tables
+derived once from that parser and kept beside the others (`hcl2-lalr-*.marshal`, about 0.3 MB,
+1.5 ms to load against about 60 ms for lark's own). lark's parser is then built only when a text
+does not parse, to say why.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 from pathlib import Path
@@ -19,8 +25,10 @@ from typing import Any
 from .marshal_check import plain_marshal
 
 MAX_ENTRY = 16 * 1024 * 1024  # the tables are about 0.8 MB
+PROBE = 'a = "b"\n'  # tables that load but cannot parse this are no tables
 
 
+@functools.lru_cache(maxsize=None)
 def hcl_parser() -> Any:
     """python-hcl2's parser, with sqsguard's faster position propagation (positions.py)."""
     from .positions import lark_positions
@@ -44,23 +52,49 @@ def _built() -> Any:
     return built
 
 
-def _entry() -> Path | None:
-    """The cache entry for this python-hcl2, lark and grammar."""
-    try:
-        import hcl2
-        import hcl2.parser as hp
-        import lark
+def fast_parser() -> Any:
+    """sqsguard's LALR loop over python-hcl2's tables (lalr.Parser), or None where this lark is
+    not one it was compared against."""
+    import lark
 
-        from ...cache_paths import user_cache_dir
+    from . import lalr
+    from .positions import TESTED_LARK
 
-        grammar = (Path(hp.__file__).parent / "hcl2.lark").read_bytes()
-    except (OSError, ImportError):
+    if not str(getattr(lark, "__version__", "")).startswith(TESTED_LARK):
         return None
-    key = hashlib.sha256(b"\0".join((grammar, str(getattr(hcl2, "__version__", "")).encode(), lark.__version__.encode()))).hexdigest()[:20]
-    return user_cache_dir() / ("hcl2-tables-%s.marshal" % key)
+    try:
+        from hcl2.postlexer import PostLexer
+    except ImportError:
+        return None
+    path = _entry("lalr-%d" % lalr.FORMAT)
+    kept = _parser_of(_read_plain(path), PostLexer) if path is not None else None
+    if kept is not None:
+        return kept
+    tables = lalr.derive(hcl_parser())
+    made = _parser_of(tables, PostLexer)
+    if made is not None and path is not None:
+        from ...cache_paths import write_atomically
+
+        write_atomically(path, marshal.dumps(tables))
+    return made
 
 
-def _load(path: Path) -> Any:
+def _parser_of(tables: Any, postlexer: type) -> Any:
+    """A parser of `tables` (read back from the cache, or just derived) that parses a probe
+    text, or None: a hostile or stale entry is a miss, never a crash."""
+    from . import lalr
+
+    if tables is None or not lalr.sound(tables):
+        return None
+    try:
+        parser = lalr.Parser(tables, postlexer())
+    except Exception:
+        return None
+    return parser if parser.parse(PROBE) is not None else None
+
+
+def _read_plain(path: Path) -> Any:
+    """The plain marshal value kept at `path`, or None (missing, too big, not plain)."""
     try:
         from ...inputs import read_regular
 
@@ -70,9 +104,32 @@ def _load(path: Path) -> Any:
     if len(blob) > MAX_ENTRY or not plain_marshal(blob):
         return None
     try:
-        value = marshal.loads(blob)
+        return marshal.loads(blob)
     except (ValueError, EOFError, TypeError):
         return None
+
+
+def _entry(kind: str = "tables") -> Path | None:
+    """The cache entry of `kind` for this python-hcl2 (its grammar and post-lexer) and lark."""
+    try:
+        import hcl2
+        import hcl2.parser as hp
+        import lark
+
+        from ...cache_paths import user_cache_dir
+
+        folder = Path(hp.__file__).parent
+        grammar = (folder / "hcl2.lark").read_bytes()
+        postlexer = (folder / "postlexer.py").read_bytes() if kind != "tables" else b""
+    except (OSError, ImportError):
+        return None
+    parts = (grammar, str(getattr(hcl2, "__version__", "")).encode(), lark.__version__.encode()) + ((postlexer,) if postlexer else ())
+    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:20]
+    return user_cache_dir() / ("hcl2-%s-%s.marshal" % (kind, key))
+
+
+def _load(path: Path) -> Any:
+    value = _read_plain(path)
     if not (type(value) is tuple and len(value) == 2 and all(type(part) is dict for part in value)):
         return None
     try:
@@ -80,7 +137,7 @@ def _load(path: Path) -> Any:
         from lark import Lark
 
         parser = Lark._load_from_dict(value[0], value[1], postlex=PostLexer())
-        parser.parse('a = "b"\n')  # tables that load but cannot parse are no tables
+        parser.parse(PROBE)
     except Exception:  # a hostile or stale entry: a miss, never a crash
         return None
     return parser

@@ -1,0 +1,305 @@
+"""The LALR loop sqsguard runs over python-hcl2's grammar, and the plain tables it runs on.
+
+Terraform text is lexed by lark's contextual lexer and python-hcl2's post-lexer, and parsed by
+the LALR tables lark builds for python-hcl2's grammar, as python-hcl2 does. What lark does for
+each token after lexing is done here in one loop: lark looks each action up by `Rule` object
+(hashing it twice a reduction) and calls a chain of wrapper objects per reduction (filter the
+children, inline `_rule`s, expand a `?rule`'s single child, propagate positions). Here a rule is
+an index into a tuple of plain recipes derived from the same rule options by the same logic
+(`derive`), and the tree and its four position fields (see positions.py) are built inline.
+
+The tables are derived once from lark's parser and kept as plain marshal values in sqsguard's
+cache directory (lark_tables.py), so that a scan loads neither lark's pickled tables (its
+`Rule` objects, its parse table of tuples) nor builds its callbacks: 1,045 states and 576
+rules for python-hcl2 8.1.
+
+Only success is handled here. Anything else (a token no action takes, a character no terminal
+matches) gives None, and the caller parses the text again with lark's own parser, which
+says what is wrong exactly as before. A test holds the trees equal to lark's, tokens, nodes and
+positions, on every Terraform file of the fixtures, the examples and ../shared/corpus.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FORMAT = 1  # of the derived tables: a change here changes the cache key
+
+
+class Unreadable(Exception):
+    """The loop met something it leaves to lark (`Parser.parse` then gives None)."""
+
+
+MAX_EMPTY_REDUCTIONS = 1000  # in a row without a shift: only tables that loop (a hostile entry) get there
+
+
+def derive(parser: Any) -> dict | None:
+    """The plain tables of `parser` (a lark.Lark built as python-hcl2 builds it), or None when
+    it is built with options this loop does not mirror (then lark's own parser is used)."""
+    from lark import Tree
+    from lark.parsers.lalr_analysis import Shift
+
+    options = parser.options
+    if (options.parser != "lalr" or options.lexer != "contextual" or options.propagate_positions is not True
+            or options.transformer is not None or options.tree_class not in (None, Tree) or options.lexer_callbacks
+            or options.regex or options.keep_all_tokens or options.postlex is None):
+        return None
+    frontend = parser.parser
+    conf = parser.lexer_conf
+    if conf.callbacks or conf.use_bytes or len(frontend.parser_conf.start) != 1:
+        return None
+    table = frontend.parser._parse_table
+    start = frontend.parser_conf.start[0]
+    recipes: list = []
+    numbers: dict = {}
+
+    def number(rule) -> int:
+        if rule not in numbers:
+            numbers[rule] = len(recipes)
+            recipes.append(_recipe(rule, options.maybe_placeholders))
+        return numbers[rule]
+
+    states = {
+        state: {str(symbol): (arg if action is Shift else -1 - number(arg)) for symbol, (action, arg) in actions.items()}
+        for state, actions in table.states.items()
+    }
+    # str(): a parser built from the grammar (not from lark's cache) names things with lark Tokens
+    terminals = [(str(t.name), str(t.pattern.type), str(t.pattern.value), sorted(map(str, t.pattern.flags)),
+                  None if t.pattern.raw is None else str(t.pattern.raw), int(t.priority)) for t in conf.terminals]
+    return {"format": FORMAT, "states": states, "rules": recipes, "start": table.start_states[start],
+            "end": table.end_states[start], "terminals": terminals, "ignore": [str(name) for name in conf.ignore],
+            "regex_flags": conf.g_regex_flags}
+
+
+def _recipe(rule: Any, placeholders: bool) -> tuple:
+    """(origin, size, tree name, expand a single child, children to keep or None for all, Nones
+    after them): what lark's ParseTreeBuilder makes of one rule's options, for LALR without
+    ambiguity. `keep` lists (index, inline its children, Nones before it)."""
+    opts = rule.options
+    expansion = rule.expansion
+    name = str(rule.alias or opts.template_source or rule.origin.name)
+    expand1 = bool(opts.expand1 and not rule.alias)
+    empty = opts.empty_indices if placeholders else None
+    if empty:
+        marks = "".join("1" if b else "0" for b in empty)
+        nones = [len(run) for run in marks.split("0")]
+    else:
+        nones = [0] * (len(expansion) + 1)
+    keep = []
+    pending = 0
+    for i, symbol in enumerate(expansion):
+        pending += nones[i]
+        if opts.keep_all_tokens or not (symbol.is_term and symbol.filter_out):
+            inline = bool((not symbol.is_term) and symbol.name.startswith("_"))
+            keep.append((i, inline, pending))
+            pending = 0
+    pending += nones[len(expansion)]
+    filtered = bool(empty) or len(keep) < len(expansion) or any(inline for _, inline, _ in keep)
+    return (str(rule.origin.name), len(expansion), name, expand1, tuple(keep) if filtered else None, pending if filtered else 0)
+
+
+def sound(tables: Any) -> bool:
+    """Whether `tables` (plain values read back from the cache) have the shape `derive` writes,
+    every shift and reduction pointing inside them (a hostile entry is a miss, not a crash)."""
+    try:
+        if type(tables) is not dict or tables.get("format") != FORMAT:
+            return False
+        states, rules = tables["states"], tables["rules"]
+        if type(states) is not dict or type(rules) is not list or tables["start"] not in states or tables["end"] not in states:
+            return False
+        for recipe in rules:
+            origin, size, name, expand1, keep, tail = recipe
+            if not (type(origin) is str and type(name) is str and type(size) is int and size >= 0 and type(expand1) is bool
+                    and type(tail) is int and 0 <= tail < 1000):
+                return False
+            if keep is not None and not all(type(i) is int and 0 <= i < size and type(inline) is bool and type(add) is int
+                                            and 0 <= add < 1000 for i, inline, add in keep):
+                return False
+        for row in states.values():
+            if type(row) is not dict:
+                return False
+            for symbol, code in row.items():
+                if type(symbol) is not str or type(code) is not int or not (code in states or 0 <= -1 - code < len(rules)):
+                    return False
+        for name, kind, value, flags, raw, priority in tables["terminals"]:
+            if not (type(name) is str and kind in ("str", "re") and type(value) is str and type(priority) is int
+                    and all(type(f) is str for f in flags) and (raw is None or type(raw) is str)):
+                return False
+        return all(type(n) is str for n in tables["ignore"]) and type(tables["regex_flags"]) is int
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+class Parser:
+    """Parses text with the tables (`derive`), lark's contextual lexer and `postlexer`."""
+
+    def __init__(self, tables: dict, postlexer: Any):
+        self.states = tables["states"]
+        self.rules = tuple(tuple(recipe) for recipe in tables["rules"])
+        self.start = tables["start"]
+        self.end = tables["end"]
+        self.postlexer = postlexer
+        self.lexer = _lexer(tables, postlexer)
+
+    def parse(self, text: str) -> Any:
+        """The tree lark would give for `text`, or None when lark would say something else."""
+        try:
+            return self._parse(text)
+        except Exception:  # lark's lexer errors, a missing action: lark says it properly
+            return None
+
+    def _parse(self, text: str) -> Any:
+        from lark import Token, Tree
+        from lark.lexer import LexerThread
+        from lark.tree import Meta
+
+        states, rules, end = self.states, self.rules, self.end
+        stack = [self.start]
+        values: list = []
+        where = _Where(stack)
+        last = None
+        tokens = self.postlexer.process(LexerThread.from_text(self.lexer, text).lex(where))
+        finished = False
+        empty = 0
+        while not finished:
+            token = next(tokens, None)
+            if token is None:  # the end marker, where lark puts it: at the last token
+                finished = True
+                token = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
+            last = token
+            kind = token.type
+            while True:
+                code = states[stack[-1]].get(kind)
+                if code is None:
+                    raise Unreadable("no action")
+                if code >= 0:
+                    if finished:
+                        raise Unreadable("shift at the end")
+                    stack.append(code)
+                    values.append(token)
+                    empty = 0
+                    break
+                origin, size, name, expand1, keep, tail = rules[-1 - code]
+                if size:
+                    children = values[-size:]
+                    del stack[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                    empty += 1  # the stack grows without a shift: bounded
+                    if empty > MAX_EMPTY_REDUCTIONS:
+                        raise Unreadable("the tables loop")
+                if keep is None:
+                    kept = children
+                else:
+                    kept = []
+                    for i, inline, add in keep:
+                        if add:
+                            kept += [None] * add
+                        if inline:
+                            kept += children[i].children
+                        else:
+                            kept.append(children[i])
+                    if tail:
+                        kept += [None] * tail
+                if expand1 and len(kept) == 1:
+                    value = kept[0]
+                    # the one child passed on alone keeps its extent; with punctuation around
+                    # it, only its container grows
+                    if type(value) is not Tree or (size == 1 and value is children[0]):
+                        goto = states[stack[-1]][origin]
+                        stack.append(goto)
+                        values.append(value)
+                        if finished and goto == end:
+                            return value
+                        continue
+                    known = value._meta.__dict__
+                else:
+                    meta = Meta()
+                    value = Tree(name, kept, meta)
+                    known = meta.__dict__
+                # lark's position propagation, for the four fields sqsguard reads (see
+                # positions.FastPositions, which it mirrors): a tree starts where its first
+                # child's container starts and ends where its last child's container ends; a
+                # tree whose extent is set already keeps it, and only its container grows.
+                # Written out here: it runs once a reduction.
+                for child in children:
+                    kind_of = type(child)
+                    if kind_of is Token:
+                        if "line" not in known:
+                            known["line"] = child.line
+                            known["start_pos"] = child.start_pos
+                            known["empty"] = False
+                        known["container_line"] = child.line
+                        known["container_start_pos"] = child.start_pos
+                        break
+                    if kind_of is Tree:
+                        inner = child._meta
+                        if inner is not None and not inner.empty:
+                            got = inner.__dict__
+                            line = got.get("container_line", got["line"])
+                            pos = got.get("container_start_pos", got["start_pos"])
+                            if "line" not in known:
+                                known["line"] = line
+                                known["start_pos"] = pos
+                                known["empty"] = False
+                            known["container_line"] = line
+                            known["container_start_pos"] = pos
+                            break
+                for child in reversed(children):
+                    kind_of = type(child)
+                    if kind_of is Token:
+                        if "end_line" not in known:
+                            known["end_line"] = child.end_line
+                            known["end_pos"] = child.end_pos
+                            known["empty"] = False
+                        known["container_end_line"] = child.end_line
+                        known["container_end_pos"] = child.end_pos
+                        break
+                    if kind_of is Tree:
+                        inner = child._meta
+                        if inner is not None and not inner.empty:
+                            got = inner.__dict__
+                            line = got.get("container_end_line", got["end_line"])
+                            pos = got.get("container_end_pos", got["end_pos"])
+                            if "end_line" not in known:
+                                known["end_line"] = line
+                                known["end_pos"] = pos
+                                known["empty"] = False
+                            known["container_end_line"] = line
+                            known["container_end_pos"] = pos
+                            break
+                goto = states[stack[-1]][origin]
+                stack.append(goto)
+                values.append(value)
+                if finished and goto == end:
+                    return value
+        raise Unreadable("no tree")
+
+
+class _Where:
+    """What lark's contextual lexer asks of the parser: the state it is in."""
+
+    __slots__ = ("stack",)
+
+    def __init__(self, stack: list):
+        self.stack = stack
+
+    @property
+    def position(self) -> int:
+        return self.stack[-1]
+
+
+def _lexer(tables: dict, postlexer: Any) -> Any:
+    """lark's contextual lexer for the tables' terminals, as lark builds it from its cache."""
+    import re
+
+    from lark.common import LexerConf
+    from lark.lexer import ContextualLexer, PatternRE, PatternStr, TerminalDef
+
+    kinds = {"str": PatternStr, "re": PatternRE}
+    terminals = [TerminalDef(name, kinds[kind](value, flags, raw), priority)
+                 for name, kind, value, flags, raw, priority in tables["terminals"]]
+    conf = LexerConf(terminals, re, tables["ignore"], g_regex_flags=tables["regex_flags"], skip_validation=True)
+    accepts = {state: list(row) for state, row in tables["states"].items()}
+    return ContextualLexer(conf, accepts, always_accept=getattr(postlexer, "always_accept", ()))

@@ -1,0 +1,196 @@
+"""sqsguard's LALR loop (parsers/terraform/lalr.py) gives exactly the tree lark gives for
+python-hcl2's grammar: every node's name, children and the four position fields sqsguard reads,
+every token's type, text and position. Where lark refuses a text the loop gives None (and the
+scan asks lark why). Tables read back that are not what `derive` writes are refused."""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import string
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sqsguard.parsers.terraform import lalr
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+FIELDS = ("line", "end_line", "start_pos", "end_pos", "container_line", "container_end_line",
+          "container_start_pos", "container_end_pos")
+
+
+@pytest.fixture(scope="module")
+def lark_own(tmp_path_factory):
+    """python-hcl2's parser as python-hcl2 builds it: lark's own tree building and positions."""
+    import hcl2.parser as hp
+    from hcl2.postlexer import PostLexer
+    from lark import Lark
+
+    cache = tmp_path_factory.mktemp("lark") / "tables.bin"
+    return Lark.open("hcl2.lark", parser="lalr", rel_to=hp.__file__, propagate_positions=True,
+                     postlex=PostLexer(), cache=str(cache))
+
+
+@pytest.fixture(scope="module")
+def tables(lark_own):
+    derived = lalr.derive(lark_own)
+    assert derived is not None, "python-hcl2 builds its parser with options the loop mirrors"
+    return marshal.loads(marshal.dumps(derived))  # as the cache gives them back: plain values
+
+
+@pytest.fixture(scope="module")
+def ours(tables):
+    from hcl2.postlexer import PostLexer
+
+    return lalr.Parser(tables, PostLexer())
+
+
+def shape(node):
+    from lark import Token, Tree
+
+    if isinstance(node, Token):
+        return ("token", node.type, str(node), node.line, node.column, node.end_line, node.end_column,
+                node.start_pos, node.end_pos)
+    if isinstance(node, Tree):
+        meta = node._meta
+        extent = None if meta is None or meta.empty else tuple(meta.__dict__.get(f) for f in FIELDS)
+        return ("tree", node.data, extent, tuple(shape(child) for child in node.children))
+    return ("value", node)
+
+
+def texts() -> list[Path]:
+    bases = [ROOT / "tests" / "fixtures", ROOT / "examples"] + ([CORPUS] if CORPUS.is_dir() else [])
+    return sorted(p for base in bases for pattern in ("*.tf", "*.tfvars") for p in base.rglob(pattern) if p.is_file())
+
+
+def generated(tmp_path: Path) -> list[Path]:
+    """The benchmark's generated modules (variables, locals, jsonencode and data-source policies)."""
+    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "benchmarks" / "make_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_corpus", module)
+    spec.loader.exec_module(module)
+    module.generate(tmp_path, 20, 3)
+    return sorted(tmp_path.rglob("*.tf"))
+
+
+def test_trees_equal_lark_on_every_terraform_file(lark_own, ours, tmp_path):
+    compared = refused = 0
+    for path in texts() + generated(tmp_path):
+        text = path.read_text(encoding="utf-8", errors="replace") + "\n"
+        try:
+            expected = lark_own.parse(text)
+        except Exception:
+            assert ours.parse(text) is None, path
+            refused += 1
+            continue
+        assert shape(ours.parse(text)) == shape(expected), path
+        compared += 1
+    assert compared > 150
+
+
+BROKEN = [
+    'a = "b\n',
+    "a = \n",
+    "resource \"x\" \"y\" {\n  a = 1\n",
+    "a = 1 }\n",
+    "a = [1, 2\n",
+    "a = <<EOT\nno end\n",
+    "a = 1 +\n",
+    "@\n",
+    "a = 1\n\x00\n",
+    "locals {\n  a = {b = }\n}\n",
+    "= 1\n",
+]
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_what_lark_refuses_the_loop_leaves_to_lark(lark_own, ours, text):
+    with pytest.raises(Exception):
+        lark_own.parse(text)
+    assert ours.parse(text) is None
+
+
+HCL_PIECES = st.sampled_from([
+    "{", "}", "[", "]", "(", ")", '"', ":", ",", "=", "\n", " ", "${", "%{", "}", "#", "//", "/*", "*/",
+    "<<EOT\n", "EOT\n", "resource", '"aws_sqs_queue"', '"q"', "a", "b.c", "1", "1.5e3", "true", "null",
+    "for", "in", "if", "?", "+", "-", "*", "/", "%", "==", "!=", "&&", "||", "!", "=>", "...", "[*]",
+    ".*", "\\", "\t", "var.x", "local.y", "jsonencode(", "~}", "%{ if x }", "%{ endif }",
+])
+HCL = st.lists(st.one_of(HCL_PIECES, st.text(alphabet=string.printable, max_size=6)), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(HCL)
+def test_any_text_parses_the_same_or_is_left_to_lark(lark_own, ours, text):
+    text += "\n"
+    try:
+        expected = lark_own.parse(text)
+    except Exception:
+        assert ours.parse(text) is None
+        return
+    assert shape(ours.parse(text)) == shape(expected)
+
+
+def test_only_tables_of_the_derived_shape_are_sound(tables):
+    assert lalr.sound(tables)
+
+    def changed(edit):
+        copy = marshal.loads(marshal.dumps(tables))
+        edit(copy)
+        return copy
+
+    some_state = next(iter(tables["states"]))
+    some_symbol = next(iter(tables["states"][some_state]))
+    bad = [
+        None, [], {"format": lalr.FORMAT + 1},
+        changed(lambda t: t.update(format=lalr.FORMAT + 1)),
+        changed(lambda t: t.pop("terminals")),
+        changed(lambda t: t.update(start=10**9)),
+        changed(lambda t: t["states"][some_state].update({some_symbol: 10**9})),  # a shift to no state
+        changed(lambda t: t["states"][some_state].update({some_symbol: -10**9})),  # a reduction by no rule
+        changed(lambda t: t["states"][some_state].update({some_symbol: "1"})),
+        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x", False, ((5, False, 0),), 0))),  # a child past the rule's size
+        changed(lambda t: t["rules"].__setitem__(0, ("x", -1, "x", False, None, 0))),
+        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x", 0, None, 0))),
+        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x", False, None, 10**9))),  # a billion Nones
+        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x"))),
+        changed(lambda t: t["terminals"].__setitem__(0, ("X", "code", "x", [], None, 0))),
+        changed(lambda t: t["terminals"].append(("X", "re", b"x", [], None, 0))),
+        changed(lambda t: t.update(ignore=[1])),
+    ]
+    for value in bad:
+        assert not lalr.sound(value), value
+
+
+def test_tables_that_loop_give_none_in_bounded_time(tables):
+    from hcl2.postlexer import PostLexer
+
+    # every token reduces an empty rule whose goto is the same state: the stack would grow for ever
+    looping = dict(tables, states={0: {"NAME": -1, "x": 0}}, rules=[("x", 0, "x", False, None, 0)], start=0, end=0)
+    assert lalr.sound(looping)
+    assert lalr.Parser(looping, PostLexer()).parse('a = "b"\n') is None
+
+
+def test_a_parser_built_unlike_python_hcl2s_is_not_derived(lark_own):
+    class Options:
+        def __init__(self, **changes):
+            for name in ("parser", "lexer", "propagate_positions", "transformer", "tree_class", "lexer_callbacks",
+                         "regex", "keep_all_tokens", "postlex", "maybe_placeholders"):
+                setattr(self, name, getattr(lark_own.options, name))
+            for name, value in changes.items():
+                setattr(self, name, value)
+
+    class Built:
+        def __init__(self, **changes):
+            self.options = Options(**changes)
+            self.parser = lark_own.parser
+            self.lexer_conf = lark_own.lexer_conf
+
+    assert lalr.derive(Built()) is not None
+    for changes in ({"propagate_positions": False}, {"keep_all_tokens": True}, {"transformer": object()},
+                    {"lexer": "basic"}, {"regex": True}, {"lexer_callbacks": {"NAME": str}}, {"postlex": None}):
+        assert lalr.derive(Built(**changes)) is None, changes
