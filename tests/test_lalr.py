@@ -46,7 +46,7 @@ def tables(lark_own):
 def ours(tables):
     from hcl2.postlexer import PostLexer
 
-    return lalr.Parser(tables, PostLexer())
+    return lalr.Parser(lalr.sound(tables), PostLexer())
 
 
 def shape(node):

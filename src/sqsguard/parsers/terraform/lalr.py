@@ -21,9 +21,11 @@ positions, on every Terraform file of the fixtures, the examples and ../shared/c
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
-FORMAT = 1  # of the derived tables: a change here changes the cache key
+FORMAT = 2  # of the derived tables: a change here changes the cache key
 
 
 class Unreadable(Exception):
@@ -59,16 +61,49 @@ def derive(parser: Any) -> dict | None:
             recipes.append(_recipe(rule, options.maybe_placeholders))
         return numbers[rule]
 
-    states = {
-        state: {str(symbol): (arg if action is Shift else -1 - number(arg)) for symbol, (action, arg) in actions.items()}
-        for state, actions in table.states.items()
-    }
+    if sorted(table.states) != list(range(len(table.states))):
+        return None
     # str(): a parser built from the grammar (not from lark's cache) names things with lark Tokens
+    symbols = sorted({str(symbol) for actions in table.states.values() for symbol in actions})
+    number_of = {symbol: i for i, symbol in enumerate(symbols)}
+    ids, codes, rows = _array("H"), _array("i"), _array("I", [0])
+    for state in range(len(table.states)):
+        for symbol, (action, arg) in sorted(table.states[state].items(), key=lambda item: str(item[0])):
+            ids.append(number_of[str(symbol)])
+            codes.append(arg if action is Shift else -1 - number(arg))
+        rows.append(len(ids))
     terminals = [(str(t.name), str(t.pattern.type), str(t.pattern.value), sorted(map(str, t.pattern.flags)),
                   None if t.pattern.raw is None else str(t.pattern.raw), int(t.priority)) for t in conf.terminals]
-    return {"format": FORMAT, "states": states, "rules": recipes, "start": table.start_states[start],
-            "end": table.end_states[start], "terminals": terminals, "ignore": [str(name) for name in conf.ignore],
-            "regex_flags": conf.g_regex_flags}
+    return {"format": FORMAT, "symbols": symbols, "ids": _bytes(ids), "codes": _bytes(codes), "rows": _bytes(rows),
+            "rules": json.dumps(recipes), "start": table.start_states[start], "end": table.end_states[start],
+            "terminals": terminals, "ignore": [str(name) for name in conf.ignore], "regex_flags": conf.g_regex_flags}
+
+
+# The action table is three arrays (a marshal walk checks three objects, not 26,000): for state
+# n, entries rows[n] to rows[n + 1] of `ids` (symbol numbers) and `codes` (a shift's next state,
+# or -1 - the number of the rule a reduction reduces by). Little-endian whatever the machine.
+
+def _array(kind: str, values=()):
+    from array import array
+
+    return array(kind, values)
+
+
+def _bytes(values) -> bytes:
+    if sys.byteorder != "little":
+        values = _array(values.typecode, values)
+        values.byteswap()
+    return values.tobytes()
+
+
+def _values(kind: str, data: bytes):
+    values = _array(kind)
+    if len(data) % values.itemsize:
+        raise ValueError("a partial item")
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
 
 
 def _recipe(rule: Any, placeholders: bool) -> tuple:
@@ -98,48 +133,76 @@ def _recipe(rule: Any, placeholders: bool) -> tuple:
     return (str(rule.origin.name), len(expansion), name, expand1, tuple(keep) if filtered else None, pending if filtered else 0)
 
 
-def sound(tables: Any) -> bool:
-    """Whether `tables` (plain values read back from the cache) have the shape `derive` writes,
-    every shift and reduction pointing inside them (a hostile entry is a miss, not a crash)."""
+def sound(tables: Any) -> dict | None:
+    """The tables of an entry read back from the cache (plain values), decoded, when they have
+    the shape `derive` writes with every shift and reduction inside them; else None (a hostile
+    entry is a miss, not a crash)."""
     try:
         if type(tables) is not dict or tables.get("format") != FORMAT:
-            return False
-        states, rules = tables["states"], tables["rules"]
-        if type(states) is not dict or type(rules) is not list or tables["start"] not in states or tables["end"] not in states:
-            return False
-        for recipe in rules:
-            origin, size, name, expand1, keep, tail = recipe
+            return None
+        symbols = tables["symbols"]
+        ids, codes, rows = _values("H", tables["ids"]), _values("i", tables["codes"]), _values("I", tables["rows"])
+        rules = [tuple(rule) for rule in json.loads(tables["rules"])] if type(tables["rules"]) is str else None
+        if type(symbols) is not list or not all(type(s) is str for s in symbols) or rules is None:
+            return None
+        count = len(rows) - 1
+        if not (count > 0 and rows[0] == 0 and rows[-1] == len(ids) == len(codes)
+                and all(a <= b for a, b in zip(rows, rows[1:])) and (not ids or max(ids) < len(symbols))
+                and (not codes or (max(codes) < count and min(codes) >= -len(rules)))
+                and type(tables["start"]) is int and 0 <= tables["start"] < count
+                and type(tables["end"]) is int and 0 <= tables["end"] < count):
+            return None
+        for origin, size, name, expand1, keep, tail in rules:
             if not (type(origin) is str and type(name) is str and type(size) is int and size >= 0 and type(expand1) is bool
                     and type(tail) is int and 0 <= tail < 1000):
-                return False
-            if keep is not None and not all(type(i) is int and 0 <= i < size and type(inline) is bool and type(add) is int
-                                            and 0 <= add < 1000 for i, inline, add in keep):
-                return False
-        for row in states.values():
-            if type(row) is not dict:
-                return False
-            for symbol, code in row.items():
-                if type(symbol) is not str or type(code) is not int or not (code in states or 0 <= -1 - code < len(rules)):
-                    return False
+                return None
+            if keep is not None and not (type(keep) is list and all(
+                    type(i) is int and 0 <= i < size and type(inline) is bool and type(add) is int and 0 <= add < 1000
+                    for i, inline, add in keep)):
+                return None
         for name, kind, value, flags, raw, priority in tables["terminals"]:
             if not (type(name) is str and kind in ("str", "re") and type(value) is str and type(priority) is int
                     and all(type(f) is str for f in flags) and (raw is None or type(raw) is str)):
-                return False
-        return all(type(n) is str for n in tables["ignore"]) and type(tables["regex_flags"]) is int
-    except (KeyError, TypeError, ValueError):
-        return False
+                return None
+        if not (all(type(n) is str for n in tables["ignore"]) and type(tables["regex_flags"]) is int):
+            return None
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError):
+        return None
+    return {"symbols": symbols, "ids": ids, "codes": codes, "rows": rows, "count": count,
+            "rules": tuple((o, n, name, e, None if k is None else tuple(map(tuple, k)), t) for o, n, name, e, k, t in rules),
+            "start": tables["start"], "end": tables["end"], "terminals": tables["terminals"],
+            "ignore": tables["ignore"], "regex_flags": tables["regex_flags"]}
+
+
+class _Rows(dict):
+    """state -> {symbol: code}, each row made from the arrays the first time the loop is in it
+    (a one-file scan visits a few hundred of the 1,045 states)."""
+
+    def __init__(self, decoded: dict):
+        super().__init__()
+        self.symbols, self.ids, self.codes, self.rows = decoded["symbols"], decoded["ids"], decoded["codes"], decoded["rows"]
+
+    def __missing__(self, state: int) -> dict:
+        if not 0 <= state < len(self.rows) - 1:
+            raise KeyError(state)
+        start, end = self.rows[state], self.rows[state + 1]
+        symbols = self.symbols
+        row = dict(zip([symbols[i] for i in self.ids[start:end]], self.codes[start:end]))
+        self[state] = row
+        return row
 
 
 class Parser:
     """Parses text with the tables (`derive`), lark's contextual lexer and `postlexer`."""
 
-    def __init__(self, tables: dict, postlexer: Any):
-        self.states = tables["states"]
-        self.rules = tuple(tuple(recipe) for recipe in tables["rules"])
-        self.start = tables["start"]
-        self.end = tables["end"]
+    def __init__(self, decoded: dict, postlexer: Any):
+        """`decoded`: what `sound` gives for the tables."""
+        self.states = _Rows(decoded)
+        self.rules = decoded["rules"]
+        self.start = decoded["start"]
+        self.end = decoded["end"]
         self.postlexer = postlexer
-        self.lexer = _lexer(tables, postlexer)
+        self.lexer = _lexer(decoded, self.states, postlexer)
 
     def parse(self, text: str) -> Any:
         """The tree lark would give for `text`, or None when lark would say something else."""
@@ -290,16 +353,37 @@ class _Where:
         return self.stack[-1]
 
 
-def _lexer(tables: dict, postlexer: Any) -> Any:
-    """lark's contextual lexer for the tables' terminals, as lark builds it from its cache."""
+def _lexer(decoded: dict, states: _Rows, postlexer: Any) -> Any:
+    """lark's contextual lexer for the tables' terminals, with its per-state lexers made when the
+    parser is first in a state, and shared by every state that accepts the same terminals (lark
+    shares them by the whole set of symbols a state accepts, terminals and rules alike: 106 sets
+    against 60, and each is a regular expression to compile)."""
     import re
+    from copy import copy
 
     from lark.common import LexerConf
-    from lark.lexer import ContextualLexer, PatternRE, PatternStr, TerminalDef
+    from lark.lexer import BasicLexer, ContextualLexer, PatternRE, PatternStr, TerminalDef
 
     kinds = {"str": PatternStr, "re": PatternRE}
     terminals = [TerminalDef(name, kinds[kind](value, flags, raw), priority)
-                 for name, kind, value, flags, raw, priority in tables["terminals"]]
-    conf = LexerConf(terminals, re, tables["ignore"], g_regex_flags=tables["regex_flags"], skip_validation=True)
-    accepts = {state: list(row) for state, row in tables["states"].items()}
-    return ContextualLexer(conf, accepts, always_accept=getattr(postlexer, "always_accept", ()))
+                 for name, kind, value, flags, raw, priority in decoded["terminals"]]
+    conf = LexerConf(terminals, re, decoded["ignore"], g_regex_flags=decoded["regex_flags"], skip_validation=True)
+    by_name = conf.terminals_by_name
+    always = frozenset(conf.ignore) | frozenset(getattr(postlexer, "always_accept", ()))
+    shared: dict = {}
+
+    class Lexers(dict):
+        def __missing__(self, state: int) -> Any:
+            accepts = frozenset(name for name in states[state] if name in by_name) | always
+            lexer = shared.get(accepts)
+            if lexer is None:
+                own = copy(conf)
+                own.terminals = [by_name[name] for name in sorted(accepts) if name in by_name]
+                lexer = shared[accepts] = BasicLexer(own)
+            self[state] = lexer
+            return lexer
+
+    lexer = ContextualLexer.__new__(ContextualLexer)
+    lexer.lexers = Lexers()
+    lexer.root_lexer = BasicLexer(copy(conf))
+    return lexer

@@ -84,10 +84,11 @@ def _parser_of(tables: Any, postlexer: type) -> Any:
     text, or None: a hostile or stale entry is a miss, never a crash."""
     from . import lalr
 
-    if tables is None or not lalr.sound(tables):
+    decoded = lalr.sound(tables) if tables is not None else None
+    if decoded is None:
         return None
     try:
-        parser = lalr.Parser(tables, postlexer())
+        parser = lalr.Parser(decoded, postlexer())
     except Exception:
         return None
     return parser if parser.parse(PROBE) is not None else None
