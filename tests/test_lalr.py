@@ -136,43 +136,66 @@ def test_any_text_parses_the_same_or_is_left_to_lark(lark_own, ours, text):
 
 
 def test_only_tables_of_the_derived_shape_are_sound(tables):
-    assert lalr.sound(tables)
+    import json
+    from array import array
 
-    def changed(edit):
-        copy = marshal.loads(marshal.dumps(tables))
-        edit(copy)
-        return copy
+    assert lalr.sound(tables) is not None
 
-    some_state = next(iter(tables["states"]))
-    some_symbol = next(iter(tables["states"][some_state]))
+    def changed(**fields):
+        return dict(marshal.loads(marshal.dumps(tables)), **fields)
+
+    def codes(edit):
+        values = array("i")
+        values.frombytes(tables["codes"])
+        edit(values)
+        return values.tobytes()
+
+    def rules(edit):
+        values = json.loads(tables["rules"])
+        edit(values)
+        return json.dumps(values)
+
+    count = len(tables["rows"]) // 4 - 1
     bad = [
         None, [], {"format": lalr.FORMAT + 1},
-        changed(lambda t: t.update(format=lalr.FORMAT + 1)),
-        changed(lambda t: t.pop("terminals")),
-        changed(lambda t: t.update(start=10**9)),
-        changed(lambda t: t["states"][some_state].update({some_symbol: 10**9})),  # a shift to no state
-        changed(lambda t: t["states"][some_state].update({some_symbol: -10**9})),  # a reduction by no rule
-        changed(lambda t: t["states"][some_state].update({some_symbol: "1"})),
-        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x", False, ((5, False, 0),), 0))),  # a child past the rule's size
-        changed(lambda t: t["rules"].__setitem__(0, ("x", -1, "x", False, None, 0))),
-        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x", 0, None, 0))),
-        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x", False, None, 10**9))),  # a billion Nones
-        changed(lambda t: t["rules"].__setitem__(0, ("x", 1, "x"))),
-        changed(lambda t: t["terminals"].__setitem__(0, ("X", "code", "x", [], None, 0))),
-        changed(lambda t: t["terminals"].append(("X", "re", b"x", [], None, 0))),
-        changed(lambda t: t.update(ignore=[1])),
+        changed(format=lalr.FORMAT + 1),
+        changed(start=count), changed(end=-1), changed(start="0"),
+        changed(codes=codes(lambda v: v.__setitem__(0, count))),  # a shift to no state
+        changed(codes=codes(lambda v: v.__setitem__(0, -10**6))),  # a reduction by no rule
+        changed(codes=tables["codes"][:-4]),  # the arrays disagree on their lengths
+        changed(codes=tables["codes"] + b"\0"),  # a partial item
+        changed(ids=tables["ids"][:-2] + b"\xff\xff"),  # a symbol past the list
+        changed(rows=tables["rows"][:4] + tables["rows"][8:12] + tables["rows"][4:8] + tables["rows"][12:]),  # rows out of order
+        changed(symbols=tables["symbols"] + [1]),
+        changed(rules=rules(lambda r: r.__setitem__(0, ["x", 1, "x", False, [[5, False, 0]], 0]))),  # a child past the rule's size
+        changed(rules=rules(lambda r: r.__setitem__(0, ["x", -1, "x", False, None, 0]))),
+        changed(rules=rules(lambda r: r.__setitem__(0, ["x", 1, "x", 0, None, 0]))),
+        changed(rules=rules(lambda r: r.__setitem__(0, ["x", 1, "x", False, None, 10**9]))),  # a billion Nones
+        changed(rules=rules(lambda r: r.__setitem__(0, ["x", 1, "x"]))),
+        changed(rules="[" * 100_000),
+        changed(rules=json.loads(tables["rules"])),  # not the JSON text
+        changed(terminals=[("X", "code", "x", [], None, 0)] + tables["terminals"]),
+        changed(terminals=tables["terminals"] + [("X", "re", b"x", [], None, 0)]),
+        changed(ignore=[1]),
     ]
     for value in bad:
-        assert not lalr.sound(value), value
+        assert lalr.sound(value) is None, value
 
 
 def test_tables_that_loop_give_none_in_bounded_time(tables):
+    import json
+    from array import array
+
     from hcl2.postlexer import PostLexer
 
     # every token reduces an empty rule whose goto is the same state: the stack would grow for ever
-    looping = dict(tables, states={0: {"NAME": -1, "x": 0}}, rules=[("x", 0, "x", False, None, 0)], start=0, end=0)
-    assert lalr.sound(looping)
-    assert lalr.Parser(looping, PostLexer()).parse('a = "b"\n') is None
+    symbols = [str(t[0]) for t in tables["terminals"]] + ["x"]
+    looping = dict(tables, symbols=symbols, ids=array("H", range(len(symbols))).tobytes(),
+                   codes=array("i", [-1] * (len(symbols) - 1) + [0]).tobytes(), rows=array("I", [0, len(symbols)]).tobytes(),
+                   rules=json.dumps([["x", 0, "x", False, None, 0]]), start=0, end=0)
+    decoded = lalr.sound(looping)
+    assert decoded is not None
+    assert lalr.Parser(decoded, PostLexer()).parse('a = "b"\n') is None
 
 
 def test_a_parser_built_unlike_python_hcl2s_is_not_derived(lark_own):

@@ -115,7 +115,7 @@ def test_the_lalr_tables_are_kept_and_a_scan_then_loads_no_lark_parser(tmp_path)
     first = scan(tmp_path)
     assert first.returncode in (0, 1), first.stderr
     (entry,) = entries(tmp_path, "lalr-%d" % lalr.FORMAT)
-    assert lalr.sound(marshal.loads(entry.read_bytes()))
+    assert lalr.sound(marshal.loads(entry.read_bytes())) is not None
     second = scan_without_lark_tables(tmp_path)
     assert second.returncode in (0, 1), second.stderr
     assert second.stdout == first.stdout == reference()
@@ -132,9 +132,10 @@ def test_a_hostile_lalr_entry_is_a_miss_and_is_rewritten(tmp_path):
         entry.read_bytes()[:4000],
         marshal.dumps(compile("import os; os.system('echo pwned')", "x", "exec")),
         marshal.dumps(dict(good, format=lalr.FORMAT + 1)),
-        marshal.dumps(dict(good, states={0: {"NAME": -1, "x": 0}}, rules=[("x", 0, "x", False, None, 0)], start=0, end=0)),
+        marshal.dumps(dict(good, start=0, end=0)),
         marshal.dumps(dict(good, terminals=[("NAME", "re", "(", [], None, 0)])),  # a pattern that does not compile
-        marshal.dumps(dict(good, rules=[("x", 1, "x", False, None, 10**9)] + good["rules"][1:])),
+        marshal.dumps(dict(good, rules='[["x", 1, "x", false, null, 1000000000]]')),
+        marshal.dumps(dict(good, codes=good["codes"][:-4])),
         b"[" * 100,
         entry.read_bytes() + b"N",
     ]
@@ -145,4 +146,4 @@ def test_a_hostile_lalr_entry_is_a_miss_and_is_rewritten(tmp_path):
         assert done.returncode in (0, 1), done.stderr
         assert "Traceback" not in done.stderr and "pwned" not in done.stdout
         assert done.stdout == expected
-        assert lalr.sound(marshal.loads(entry.read_bytes())), "rewritten as tables"
+        assert lalr.sound(marshal.loads(entry.read_bytes())) is not None, "rewritten as tables"

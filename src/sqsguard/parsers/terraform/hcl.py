@@ -45,6 +45,13 @@ def environment_problem() -> str | None:
     """Why the `hcl2` package this process imports is not the python-hcl2 8 sqsguard is built
     on, or None. Checkov ships its fork (bc-python-hcl2) under the same top-level name; pip
     installs one over the other without a warning, and every Terraform file then fails."""
+    from .lark_tables import hcl2_folder, hcl2_version
+
+    folder = hcl2_folder()
+    version = hcl2_version()
+    if (folder is not None and version is not None and version.startswith("8.")
+            and all((folder / name).is_file() for name in ("parser.py", "postlexer.py", "hcl2.lark"))):
+        return None  # python-hcl2 8's files, found without importing its package (lark_tables.py)
     try:
         import hcl2
     except ImportError as exc:

@@ -55,16 +55,18 @@ def _built() -> Any:
 def fast_parser() -> Any:
     """sqsguard's LALR loop over python-hcl2's tables (lalr.Parser), or None where this lark is
     not one it was compared against."""
-    import lark
-
     from . import lalr
-    from .positions import TESTED_LARK
+    from .lark_light import TESTED_LARK, light, version
 
-    if not str(getattr(lark, "__version__", "")).startswith(TESTED_LARK):
-        return None
+    folder = hcl2_folder()
     try:
-        from hcl2.postlexer import PostLexer
-    except ImportError:
+        grammar = (folder / "hcl2.lark").read_bytes() if folder is not None else b""
+    except OSError:
+        grammar = b""
+    if not light(categories=b"\\p{" in grammar) or not version().startswith(TESTED_LARK):
+        return None
+    PostLexer = getattr(_hcl2_file("postlexer"), "PostLexer", None)
+    if PostLexer is None:
         return None
     path = _entry("lalr-%d" % lalr.FORMAT)
     kept = _parser_of(_read_plain(path), PostLexer) if path is not None else None
@@ -110,21 +112,59 @@ def _read_plain(path: Path) -> Any:
         return None
 
 
+def hcl2_folder() -> Path | None:
+    """Where the `hcl2` package is, found without importing it (its `__init__` imports all of
+    python-hcl2's API: about 10 ms a scan that uses only its grammar and post-lexer)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("hcl2")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.submodule_search_locations:
+        return None
+    return Path(spec.origin).parent
+
+
+@functools.lru_cache(maxsize=None)
+def _hcl2_file(name: str) -> Any:
+    """python-hcl2's module `name` (version, postlexer: each imports nothing of python-hcl2),
+    run from its file under a private name, without the package's `__init__`; None when it is
+    not there or does not load."""
+    import importlib.util
+
+    folder = hcl2_folder()
+    if folder is None or not (folder / (name + ".py")).is_file():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location("sqsguard._hcl2_" + name, folder / (name + ".py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:  # not python-hcl2's file: the caller falls back to importing the package
+        return None
+    return module
+
+
+def hcl2_version() -> str | None:
+    """python-hcl2's version, from its version file (None when it has none)."""
+    version = getattr(_hcl2_file("version"), "version", None)
+    return version if isinstance(version, str) else None
+
+
 def _entry(kind: str = "tables") -> Path | None:
     """The cache entry of `kind` for this python-hcl2 (its grammar and post-lexer) and lark."""
     try:
-        import hcl2
-        import hcl2.parser as hp
-        import lark
-
         from ...cache_paths import user_cache_dir
+        from .lark_light import version
 
-        folder = Path(hp.__file__).parent
+        folder = hcl2_folder()
+        if folder is None:
+            return None
         grammar = (folder / "hcl2.lark").read_bytes()
         postlexer = (folder / "postlexer.py").read_bytes() if kind != "tables" else b""
     except (OSError, ImportError):
         return None
-    parts = (grammar, str(getattr(hcl2, "__version__", "")).encode(), lark.__version__.encode()) + ((postlexer,) if postlexer else ())
+    parts = (grammar, str(hcl2_version() or "").encode(), version().encode()) + ((postlexer,) if postlexer else ())
     key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:20]
     return user_cache_dir() / ("hcl2-%s-%s.marshal" % (kind, key))
 
