@@ -202,7 +202,7 @@ class Parser:
         self.start = decoded["start"]
         self.end = decoded["end"]
         self.postlexer = postlexer
-        self.lexer = _lexer(decoded, self.states, postlexer)
+        self.scanners = _scanners(decoded, self.states, postlexer)
 
     def parse(self, text: str) -> Any:
         """The tree lark would give for `text`, or None when lark would say something else."""
@@ -211,17 +211,64 @@ class Parser:
         except Exception:  # lark's lexer errors, a missing action: lark says it properly
             return None
 
+    def _tokens(self, text: str, stack: list) -> Any:
+        """lark's contextual lexer on the success path: in each parser state, the first of the
+        state's terminals (lark's order) that matches; ignored terminals (blanks) skipped; a
+        name that spells a keyword the state accepts made that keyword (lark's `unless`
+        callbacks). Lines and columns counted as lark counts them."""
+        from lark import Token
+
+        scanners = self.scanners
+        make = str.__new__
+        end = len(text)
+        pos = 0
+        line = 1
+        line_start = 0
+        while pos < end:
+            patterns, ignore, newline, callbacks = scanners[stack[-1]]
+            for pattern in patterns:
+                found = pattern.match(text, pos)
+                if found is not None:
+                    break
+            else:
+                raise Unreadable("no terminal matches")  # lark says which character
+            value = found.group(0)
+            if not value:
+                raise Unreadable("an empty match")  # lark refuses zero-width terminals
+            kind = found.lastgroup
+            start = pos
+            start_line = line
+            column = start - line_start + 1
+            if kind in newline:
+                count = value.count("\n")
+                if count:
+                    line += count
+                    line_start = start + value.rindex("\n") + 1
+            pos = start + len(value)
+            if kind in ignore:
+                continue
+            token = make(Token, value)
+            token.type = kind
+            token.start_pos = start
+            token.value = value
+            token.line = start_line
+            token.column = column
+            token.end_line = line
+            token.end_column = pos - line_start + 1
+            token.end_pos = pos
+            if kind in callbacks:
+                token = callbacks[kind](token)
+            yield token
+
     def _parse(self, text: str) -> Any:
         from lark import Token, Tree
-        from lark.lexer import LexerThread
         from lark.tree import Meta
 
         states, rules, end = self.states, self.rules, self.end
         stack = [self.start]
         values: list = []
-        where = _Where(stack)
         last = None
-        tokens = self.postlexer.process(LexerThread.from_text(self.lexer, text).lex(where))
+        tokens = self.postlexer.process(self._tokens(text, stack))
         finished = False
         empty = 0
         while not finished:
@@ -340,29 +387,18 @@ class Parser:
         raise Unreadable("no tree")
 
 
-class _Where:
-    """What lark's contextual lexer asks of the parser: the state it is in."""
-
-    __slots__ = ("stack",)
-
-    def __init__(self, stack: list):
-        self.stack = stack
-
-    @property
-    def position(self) -> int:
-        return self.stack[-1]
-
-
-def _lexer(decoded: dict, states: _Rows, postlexer: Any) -> Any:
-    """lark's contextual lexer for the tables' terminals, with its per-state lexers made when the
-    parser is first in a state, and shared by every state that accepts the same terminals (lark
-    shares them by the whole set of symbols a state accepts, terminals and rules alike: 106 sets
-    against 60, and each is a regular expression to compile)."""
+def _scanners(decoded: dict, states: _Rows, postlexer: Any) -> dict:
+    """state -> (patterns, ignored terminals, terminals that may hold a new line, callbacks):
+    what lark's contextual lexer matches with in that state. Each comes from the lark lexer lark
+    would make for the state's terminals (its terminal order, its `unless` callbacks), made when
+    the parser is first in a state and shared by every state that accepts the same terminals
+    (lark shares them by the whole set of symbols a state accepts, terminals and rules alike:
+    106 sets against 60, and each is a regular expression to compile)."""
     import re
     from copy import copy
 
     from lark.common import LexerConf
-    from lark.lexer import BasicLexer, ContextualLexer, PatternRE, PatternStr, TerminalDef
+    from lark.lexer import BasicLexer, PatternRE, PatternStr, TerminalDef
 
     kinds = {"str": PatternStr, "re": PatternRE}
     terminals = [TerminalDef(name, kinds[kind](value, flags, raw), priority)
@@ -372,18 +408,17 @@ def _lexer(decoded: dict, states: _Rows, postlexer: Any) -> Any:
     always = frozenset(conf.ignore) | frozenset(getattr(postlexer, "always_accept", ()))
     shared: dict = {}
 
-    class Lexers(dict):
-        def __missing__(self, state: int) -> Any:
+    class Scanners(dict):
+        def __missing__(self, state: int) -> tuple:
             accepts = frozenset(name for name in states[state] if name in by_name) | always
-            lexer = shared.get(accepts)
-            if lexer is None:
+            made = shared.get(accepts)
+            if made is None:
                 own = copy(conf)
                 own.terminals = [by_name[name] for name in sorted(accepts) if name in by_name]
-                lexer = shared[accepts] = BasicLexer(own)
-            self[state] = lexer
-            return lexer
+                lexer = BasicLexer(own)
+                scanner = lexer.scanner  # compiles the patterns, makes the callbacks
+                made = shared[accepts] = (tuple(scanner._mres), lexer.ignore_types, lexer.newline_types, dict(lexer.callback))
+            self[state] = made
+            return made
 
-    lexer = ContextualLexer.__new__(ContextualLexer)
-    lexer.lexers = Lexers()
-    lexer.root_lexer = BasicLexer(copy(conf))
-    return lexer
+    return Scanners()
