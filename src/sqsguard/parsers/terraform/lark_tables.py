@@ -161,10 +161,11 @@ def _entry(kind: str = "tables") -> Path | None:
         if folder is None:
             return None
         grammar = (folder / "hcl2.lark").read_bytes()
-        postlexer = (folder / "postlexer.py").read_bytes() if kind != "tables" else b""
+        # sqsguard's tables also depend on python-hcl2's post-lexer and on how lalr.py derives them
+        own = ((folder / "postlexer.py").read_bytes(), Path(__file__).with_name("lalr.py").read_bytes()) if kind != "tables" else ()
     except (OSError, ImportError):
         return None
-    parts = (grammar, str(hcl2_version() or "").encode(), version().encode()) + ((postlexer,) if postlexer else ())
+    parts = (grammar, str(hcl2_version() or "").encode(), version().encode()) + own
     key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:20]
     return user_cache_dir() / ("hcl2-%s-%s.marshal" % (kind, key))
 
