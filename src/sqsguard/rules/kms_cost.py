@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .. import cost
 from ..model import Model
 from ..options import Options
 from ..queue_users import flows
@@ -26,9 +25,16 @@ def _counted(number: int, side: str, source: str) -> str:
 
 @rule("SQG501")
 def kms_reuse_period_short(model: Model, options: Options) -> Iterator[Hit]:
+    # only a queue that sets the period can set it short (the cost model and the flows are
+    # not even imported for a scan where none does)
+    setting = [q for q in model.queues if q.data_key_reuse is not None and q.data_key_reuse.value is not None]
+    if not setting:
+        return
+    from .. import cost
+
     seconds = cost.month_seconds(options.month_days)
     by_queue = flows(model)
-    for queue in model.queues:
+    for queue in setting:
         item = cost.queue_cost(queue, by_queue.get(id(queue)), options.producers, options.consumers, seconds)
         if item is None or not item.reuse.known or not item.reuse.set or item.reuse.seconds >= cost.DEFAULT_REUSE:
             continue

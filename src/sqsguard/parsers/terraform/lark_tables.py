@@ -17,7 +17,6 @@ does not parse, to say why.
 from __future__ import annotations
 
 import functools
-import hashlib
 import marshal
 from pathlib import Path
 from typing import Any
@@ -166,7 +165,9 @@ def _entry(kind: str = "tables") -> Path | None:
     except (OSError, ImportError):
         return None
     parts = (grammar, str(hcl2_version() or "").encode(), version().encode()) + own
-    key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:20]
+    from ...inputs import blake2b  # not hashlib: it loads OpenSSL (3 ms)
+
+    key = blake2b(b"\0".join(parts), digest_size=10).hexdigest()
     return user_cache_dir() / ("hcl2-%s-%s.marshal" % (kind, key))
 
 
