@@ -160,11 +160,8 @@ def test_only_tables_of_the_derived_shape_are_sound(tables):
         None, [], {"format": lalr.FORMAT + 1},
         changed(format=lalr.FORMAT + 1),
         changed(start=count), changed(end=-1), changed(start="0"),
-        changed(codes=codes(lambda v: v.__setitem__(0, count))),  # a shift to no state
-        changed(codes=codes(lambda v: v.__setitem__(0, -10**6))),  # a reduction by no rule
         changed(codes=tables["codes"][:-4]),  # the arrays disagree on their lengths
         changed(codes=tables["codes"] + b"\0"),  # a partial item
-        changed(ids=tables["ids"][:-2] + b"\xff\xff"),  # a symbol past the list
         changed(rows=tables["rows"][:4] + tables["rows"][8:12] + tables["rows"][4:8] + tables["rows"][12:]),  # rows out of order
         changed(symbols=tables["symbols"] + [1]),
         changed(rules=rules(lambda r: r.__setitem__(0, ["x", 1, "x", False, [[5, False, 0]], 0]))),  # a child past the rule's size
@@ -180,6 +177,24 @@ def test_only_tables_of_the_derived_shape_are_sound(tables):
     ]
     for value in bad:
         assert lalr.sound(value) is None, value
+
+
+def test_rows_that_lead_out_of_the_tables_give_none(tables):
+    from array import array
+
+    from hcl2.postlexer import PostLexer
+
+    count = len(tables["rows"]) // 4 - 1
+    items = len(tables["codes"]) // 4
+    broken = [
+        dict(tables, codes=array("i", [count] * items).tobytes()),  # every shift to no state
+        dict(tables, codes=array("i", [-10**6] * items).tobytes()),  # every reduction by no rule
+        dict(tables, ids=array("H", [0xFFFF] * items).tobytes()),  # every symbol past the list
+    ]
+    for value in broken:
+        decoded = lalr.sound(value)
+        assert decoded is not None  # rows are checked when first used
+        assert lalr.Parser(decoded, PostLexer()).parse('a = "b"\n') is None
 
 
 def test_tables_that_loop_give_none_in_bounded_time(tables):

@@ -147,3 +147,36 @@ def test_a_hostile_lalr_entry_is_a_miss_and_is_rewritten(tmp_path):
         assert "Traceback" not in done.stderr and "pwned" not in done.stdout
         assert done.stdout == expected
         assert lalr.sound(marshal.loads(entry.read_bytes())) is not None, "rewritten as tables"
+
+
+def test_an_entry_damaged_past_the_probe_is_not_used_again(tmp_path):
+    """Rows the probe text does not reach are checked when first used; lark then reads the file
+    the loop could not, the report is the same, and the entry is derived again."""
+    from array import array
+
+    from hcl2.postlexer import PostLexer
+
+    from sqsguard.parsers.terraform import lalr
+    from sqsguard.parsers.terraform.lark_tables import PROBE
+
+    scan(tmp_path)
+    (entry,) = entries(tmp_path, "lalr-%d" % lalr.FORMAT)
+    good = marshal.loads(entry.read_bytes())
+    probe = lalr.Parser(lalr.sound(good), PostLexer())
+    assert probe.parse(PROBE) is not None
+    reached = set(probe.states)
+    rows, codes = array("I"), array("i")
+    rows.frombytes(good["rows"])
+    codes.frombytes(good["codes"])
+    for state in range(len(rows) - 1):
+        if state not in reached:
+            for i in range(rows[state], rows[state + 1]):
+                codes[i] = len(rows) + 5  # a shift to no state
+    damaged = marshal.dumps(dict(good, codes=codes.tobytes()))
+    entry.write_bytes(damaged)
+    done = scan(tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    assert done.stdout == reference() and "Traceback" not in done.stderr
+    assert not entry.exists() or entry.read_bytes() != damaged
+    scan(tmp_path)
+    assert lalr.sound(marshal.loads(entry.read_bytes())) is not None, "derived again"

@@ -35,7 +35,7 @@ def _calls(root: str, skip: frozenset[str]) -> dict[str, frozenset[str]]:
                 data = read_regular(os.path.join(directory, name), MAX_FILE_BYTES)
             except OSError:
                 continue
-            if b"source" not in data:
+            if b'".' not in data or b"source" not in data:  # a local source starts with "./, "../, "." or ".."
                 continue
             for match in LOCAL_SOURCE.finditer(data):
                 callee = os.path.normpath(os.path.join(directory, match.group(1).decode("utf-8", "replace")))

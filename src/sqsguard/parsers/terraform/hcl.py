@@ -33,12 +33,19 @@ def _parse_tree(text: str) -> Any:
         tree = _fast.parse(text + "\n")
         if tree is not None:
             return tree
-        # lark's parser says what is wrong
     if _parser is None:
         from .lark_tables import hcl_parser
 
         _parser = hcl_parser()
-    return _parser.parse(text + "\n")
+    tree = _parser.parse(text + "\n")  # raises what is wrong with the text
+    if _fast:
+        # lark reads what the loop could not: its tables are damaged (a row it never checked
+        # before). Not used again in this process, and derived again by the next.
+        from .lark_tables import forget_fast
+
+        forget_fast()
+        _fast = False
+    return tree
 
 
 def environment_problem() -> str | None:

@@ -80,6 +80,18 @@ def fast_parser() -> Any:
     return made
 
 
+def forget_fast() -> None:
+    """Remove the kept LALR tables (they could not parse what lark's parser reads)."""
+    from . import lalr
+
+    path = _entry("lalr-%d" % lalr.FORMAT)
+    if path is not None:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
 def _parser_of(tables: Any, postlexer: type) -> Any:
     """A parser of `tables` (read back from the cache, or just derived) that parses a probe
     text, or None: a hostile or stale entry is a miss, never a crash."""
