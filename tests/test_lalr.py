@@ -174,6 +174,8 @@ def test_only_tables_of_the_derived_shape_are_sound(tables):
         changed(terminals=[("X", "code", "x", [], None, 0)] + tables["terminals"]),
         changed(terminals=tables["terminals"] + [("X", "re", b"x", [], None, 0)]),
         changed(ignore=[1]),
+        changed(regex_flags=128),  # re.DEBUG: every pattern compiled would print itself
+        changed(regex_flags=2),
     ]
     for value in bad:
         assert lalr.sound(value) is None, value
@@ -209,6 +211,19 @@ def test_tables_that_loop_give_none_in_bounded_time(tables):
                    codes=array("i", [-1] * (len(symbols) - 1) + [0]).tobytes(), rows=array("I", [0, len(symbols)]).tobytes(),
                    rules=json.dumps([["x", 0, "x", False, None, 0]]), start=0, end=0)
     decoded = lalr.sound(looping)
+    assert decoded is not None
+    assert lalr.Parser(decoded, PostLexer()).parse('a = "b"\n') is None
+
+    # the first token shifted, then every token reduces it by a one-symbol rule whose goto is
+    # the state it was in: the stack stays as it is and nothing is ever shifted again
+    terminals = [str(t[0]) for t in tables["terminals"]]
+    symbols = terminals + ["x"]
+    ids = list(range(len(symbols))) + list(range(len(terminals)))
+    codes = [1] * len(symbols) + [-1] * len(terminals)
+    cycling = dict(tables, symbols=symbols, ids=array("H", ids).tobytes(), codes=array("i", codes).tobytes(),
+                   rows=array("I", [0, len(symbols), len(ids)]).tobytes(),
+                   rules=json.dumps([["x", 1, "x", False, None, 0]]), start=0, end=0)
+    decoded = lalr.sound(cycling)
     assert decoded is not None
     assert lalr.Parser(decoded, PostLexer()).parse('a = "b"\n') is None
 

@@ -67,3 +67,47 @@ def test_a_lark_imported_whole_before_is_left_as_it_is(tmp_path):
     done = run("import lark, sys\nfrom sqsguard.parsers.terraform.lark_light import light\nassert light()\n"
                "assert sys.modules['lark'] is lark and 'lark.lark' in sys.modules\nprint('ok')", tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+REGEX_AFTER = """
+from sqsguard.parsers.terraform.lark_light import light
+assert light()
+from lark import Lark
+Lark(r'start: /\\p{Lu}+/', parser='lalr', regex=True).parse('AB')  # needs regex, as in a fresh process
+print("ok")
+"""
+
+
+def test_lark_made_whole_uses_regex_where_it_is_installed(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("regex") is None:
+        import pytest
+
+        pytest.skip("regex is not installed")
+    done = run(REGEX_AFTER, tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+THREADS = """
+import threading
+from sqsguard.parsers.terraform.lark_light import light
+assert light()
+import lark
+got, failed = [], []
+def ask():
+    try:
+        got.append(lark.Lark)
+    except Exception as exc:
+        failed.append(repr(exc))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not failed and len(set(map(id, got))) == 1, failed
+print("ok")
+"""
+
+
+def test_threads_asking_for_the_rest_at_once_all_get_it(tmp_path):
+    done = run(THREADS, tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -36,7 +36,11 @@ class Unreadable(Exception):
     """The loop met something it leaves to lark (`Parser.parse` then gives None)."""
 
 
-MAX_EMPTY_REDUCTIONS = 1000  # in a row without a shift: only tables that loop (a hostile entry) get there
+# Between two shifts, a parse reduces at most a chain of rules for each level of the stack; only
+# tables that loop (a damaged or hostile entry) go past these. Empty reductions grow the stack,
+# so they are bounded on their own; every other reduction keeps or shrinks it.
+MAX_EMPTY_REDUCTIONS = 1000
+REDUCTIONS_PER_LEVEL = 64
 
 
 def derive(parser: Any) -> dict | None:
@@ -52,8 +56,8 @@ def derive(parser: Any) -> dict | None:
         return None
     frontend = parser.parser
     conf = parser.lexer_conf
-    if conf.callbacks or conf.use_bytes or len(frontend.parser_conf.start) != 1:
-        return None
+    if conf.callbacks or conf.use_bytes or conf.g_regex_flags or len(frontend.parser_conf.start) != 1:
+        return None  # (flags for every pattern: python-hcl2 sets none, and re.DEBUG would print)
     table = frontend.parser._parse_table
     start = frontend.parser_conf.start[0]
     recipes: list = []
@@ -169,7 +173,7 @@ def sound(tables: Any) -> dict | None:
             if not (type(name) is str and kind in ("str", "re") and type(value) is str and type(priority) is int
                     and all(type(f) is str for f in flags) and (raw is None or type(raw) is str)):
                 return None
-        if not (all(type(n) is str for n in tables["ignore"]) and type(tables["regex_flags"]) is int):
+        if not (all(type(n) is str for n in tables["ignore"]) and tables["regex_flags"] == 0 and type(tables["regex_flags"]) is int):
             return None
     except (KeyError, TypeError, ValueError, OverflowError, RecursionError):
         return None
@@ -279,7 +283,8 @@ class Parser:
         last = None
         tokens = self.postlexer.process(self._tokens(text, stack))
         finished = False
-        empty = 0
+        empty = reduced = 0
+        budget = MAX_EMPTY_REDUCTIONS + REDUCTIONS_PER_LEVEL
         while not finished:
             token = next(tokens, None)
             if token is None:  # the end marker, where lark puts it: at the last token
@@ -297,7 +302,12 @@ class Parser:
                     stack.append(code)
                     values.append(token)
                     empty = 0
+                    reduced = 0
+                    budget = MAX_EMPTY_REDUCTIONS + REDUCTIONS_PER_LEVEL * len(stack)
                     break
+                reduced += 1
+                if reduced > budget:
+                    raise Unreadable("the tables loop")
                 origin, size, name, expand1, keep, tail = rules[-1 - code]
                 if size:
                     children = values[-size:]
@@ -305,7 +315,7 @@ class Parser:
                     del values[-size:]
                 else:
                     children = []
-                    empty += 1  # the stack grows without a shift: bounded
+                    empty += 1
                     if empty > MAX_EMPTY_REDUCTIONS:
                         raise Unreadable("the tables loop")
                 if keep is None:

@@ -36,13 +36,26 @@ def light(categories: bool = False) -> bool:
         return False
     if spec is None or spec.loader is None or not spec.submodule_search_locations:
         return False
+    import threading
+
     package = importlib.util.module_from_spec(spec)
+    lock = threading.RLock()  # threads asking at once wait for one completion
+    state = {"whole": False, "completing": False}
 
     def complete(name: str):
         # the rest of lark: its __init__, run in the package's namespace (the modules imported
-        # already are used as they are)
-        package.__dict__.pop("__getattr__", None)
-        spec.loader.exec_module(package)
+        # already are used as they are); a name its own __init__ asks for before it has set it
+        # is missing, as in any module being imported
+        with lock:
+            if not state["whole"] and not state["completing"]:
+                state["completing"] = True
+                try:
+                    spec.loader.exec_module(package)
+                    _regex_back(hidden)
+                    state["whole"] = True
+                    package.__dict__.pop("__getattr__", None)
+                finally:
+                    state["completing"] = False
         return package.__dict__[name] if name in package.__dict__ else _missing(name)
 
     package.__getattr__ = complete
@@ -50,20 +63,38 @@ def light(categories: bool = False) -> bool:
     hidden = not categories and "regex" not in sys.modules
     if hidden:
         sys.modules["regex"] = None  # `import regex` raises ImportError
+    failed = False
     try:
         for name in MODULES:
             importlib.import_module(name)
     except Exception:
+        failed = True
         for name in ("lark",) + MODULES:
             sys.modules.pop(name, None)
-        return _whole()
     finally:
         if hidden:
             del sys.modules["regex"]
+    if failed:
+        return _whole()
     # the names python-hcl2's post-lexer and sqsguard import from the package itself
     package.Token = sys.modules["lark.lexer"].Token
     package.Tree = sys.modules["lark.tree"].Tree
     return True
+
+
+def _regex_back(hidden: bool) -> None:
+    """Once lark is whole, its utilities use `regex` where it is installed, as they would have
+    (they were imported while it was hidden)."""
+    if not hidden:
+        return
+    try:
+        import regex
+    except ImportError:
+        return
+    utils = sys.modules.get("lark.utils")
+    if utils is not None and hasattr(utils, "_has_regex"):
+        utils.regex = regex
+        utils._has_regex = True
 
 
 def version() -> str:
