@@ -1,7 +1,8 @@
 """Reading .tf and .tfvars files: python-hcl2's lark grammar, and a thin layer over its tree.
 
-We use `hcl2.parses_to_tree` (the raw lark parse tree, with positions) rather than
-`hcl2.loads`: it is about twice as fast, it keeps every expression structured (no
+We use the raw lark parse tree of python-hcl2's grammar (built by sqsguard's LALR loop over
+its tables, lalr.py, or by python-hcl2's parser) rather than `hcl2.loads`: it is about twice
+as fast, it keeps every expression structured (no
 `"${...}"` strings to re-parse) and every node knows its line, which `loads` in python-hcl2
 8.1.4 cannot tell (its `with_meta` does nothing). Expressions stay lark trees; they are
 evaluated lazily by `expressions.py`, so attributes nobody reads cost nothing.

@@ -9,8 +9,8 @@ no length beyond its size (marshal trusts lengths: a few bytes can cost it minut
 that is not exactly that, or does not parse, is ignored and rewritten. python-hcl2's own file, when it is there, is used as python-hcl2 uses it.
 
 `fast_parser` is what a scan parses with: sqsguard's LALR loop (lalr.py) over plain tables
-derived once from that parser and kept beside the others (`hcl2-lalr-*.marshal`, about 0.3 MB,
-1.5 ms to load against about 60 ms for lark's own). lark's parser is then built only when a text
+derived once from that parser and kept beside the others (`hcl2-lalr-*.marshal`, about 0.2 MB,
+3 ms to load against about 60 ms for lark's own). lark's parser is then built only when a text
 does not parse, to say why.
 """
 
@@ -29,14 +29,8 @@ PROBE = 'a = "b"\n'  # tables that load but cannot parse this are no tables
 
 @functools.lru_cache(maxsize=None)
 def hcl_parser() -> Any:
-    """python-hcl2's parser, with sqsguard's faster position propagation (positions.py)."""
-    from .positions import lark_positions
-
-    with lark_positions():
-        return _built()
-
-
-def _built() -> Any:
+    """python-hcl2's own lark parser: what the tables are derived from, and what parses a text
+    the loop cannot (to say why it does not parse)."""
     import hcl2.parser as hp
 
     if hp.PARSER_FILE.is_file():
@@ -57,12 +51,7 @@ def fast_parser() -> Any:
     from . import lalr
     from .lark_light import TESTED_LARK, light, version
 
-    folder = hcl2_folder()
-    try:
-        grammar = (folder / "hcl2.lark").read_bytes() if folder is not None else b""
-    except OSError:
-        grammar = b""
-    if not light(categories=b"\\p{" in grammar) or not version().startswith(TESTED_LARK):
+    if not light(categories=b"\\p{" in _hcl2_bytes("hcl2.lark")) or not version().startswith(TESTED_LARK):
         return None
     PostLexer = getattr(_hcl2_file("postlexer"), "PostLexer", None)
     if PostLexer is None:
@@ -123,6 +112,7 @@ def _read_plain(path: Path) -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=None)
 def hcl2_folder() -> Path | None:
     """Where the `hcl2` package is, found without importing it (its `__init__` imports all of
     python-hcl2's API: about 10 ms a scan that uses only its grammar and post-lexer)."""
@@ -135,6 +125,16 @@ def hcl2_folder() -> Path | None:
     if spec is None or not spec.origin or not spec.submodule_search_locations:
         return None
     return Path(spec.origin).parent
+
+
+@functools.lru_cache(maxsize=None)
+def _hcl2_bytes(name: str) -> bytes:
+    """The bytes of python-hcl2's file `name` (b"" when it cannot be read), read once a run."""
+    folder = hcl2_folder()
+    try:
+        return (folder / name).read_bytes() if folder is not None else b""
+    except OSError:
+        return b""
 
 
 @functools.lru_cache(maxsize=None)
@@ -168,12 +168,11 @@ def _entry(kind: str = "tables") -> Path | None:
         from ...cache_paths import user_cache_dir
         from .lark_light import version
 
-        folder = hcl2_folder()
-        if folder is None:
+        grammar = _hcl2_bytes("hcl2.lark")
+        if not grammar:
             return None
-        grammar = (folder / "hcl2.lark").read_bytes()
         # sqsguard's tables also depend on python-hcl2's post-lexer and on how lalr.py derives them
-        own = ((folder / "postlexer.py").read_bytes(), Path(__file__).with_name("lalr.py").read_bytes()) if kind != "tables" else ()
+        own = (_hcl2_bytes("postlexer.py"), Path(__file__).with_name("lalr.py").read_bytes()) if kind != "tables" else ()
     except (OSError, ImportError):
         return None
     parts = (grammar, str(hcl2_version() or "").encode(), version().encode()) + own
