@@ -9,8 +9,9 @@ parsing twenty-odd Markdown and YAML documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from sqsguard.dataclass_methods import dataclass
 
 _FILE = re.compile(r"^SQG\d{3}-[a-z0-9-]+\.md$")
 REQUIRED_SECTIONS = ("What it does", "Why it matters", "How to fix")

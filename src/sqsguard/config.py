@@ -15,10 +15,11 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from .dataclass_methods import dataclass
 from .repository import repository_root
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")

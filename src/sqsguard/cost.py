@@ -13,9 +13,10 @@ One model for SQG501 and `sqsguard cost`. Works on a linked model (link.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .dataclass_methods import dataclass
 from .model import (Encryption, EncryptionChoice, Key, Model, Queue, Unresolved, assignments, choose, describe_assignment, render,
                     resource_fields)
 from .queue_users import flows

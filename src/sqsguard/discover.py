@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from .dataclass_methods import dataclass
 from .inputs import read_regular
 
 SKIP_DIRS = {

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Iterable
 
+from .dataclass_methods import dataclass
 from .catalog import RuleDoc, load_catalog, matches, rules_matching
 from .discover import Target, discover
 from .findings import Report

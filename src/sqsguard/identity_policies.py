@@ -15,9 +15,9 @@ whether, the grant exists); a Deny with conditions takes nothing away.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 from typing import Any
 
+from .dataclass_methods import dataclass
 from .model import Concat, ResourceRef, Unresolved, render
 from .policy_analysis import Statement, normalise_arn
 

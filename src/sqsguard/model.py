@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Iterator
+
+from sqsguard.dataclass_methods import dataclass
 
 # Symbolic values. A CloudFormation pseudo parameter and Terraform's data.aws_caller_identity
 # both become these strings, so `${AWS::AccountId}` means "the account this is deployed to"

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
 
+from .dataclass_methods import dataclass
 from . import actions as service_actions
 from .model import (
     OWN_ACCOUNT,

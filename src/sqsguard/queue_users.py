@@ -9,9 +9,9 @@ Works on a linked model only (link.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .dataclass_methods import dataclass
 from . import identity_policies
 from .model import IamRole, Model, Queue
 

@@ -26,10 +26,11 @@ import marshal
 import os
 import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from .dataclass_methods import dataclass
 from . import __version__
 
 FORMAT = 2

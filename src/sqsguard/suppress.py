@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Iterable
 
+from .dataclass_methods import dataclass
 from .catalog import rules_matching
 from .findings import Finding
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from sqsguard.dataclass_methods import dataclass
 
 # Enough for every rule of one template, and for a parameter file run that checks one template
 # with several parameter sets; cfn-lint checks templates one after the other.

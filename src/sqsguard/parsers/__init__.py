@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
+from ..dataclass_methods import dataclass
 from .. import inputs
 from ..discover import Target, worth_reading
 from ..findings import ScanError, Skipped

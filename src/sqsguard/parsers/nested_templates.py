@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable
 
+from ..dataclass_methods import dataclass
 from .. import inputs
 from ..discover import display_path
 from ..findings import ScanError

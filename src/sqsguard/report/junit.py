@@ -19,8 +19,9 @@ Counts on every suite and on <testsuites> are counts of test cases.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ..dataclass_methods import dataclass
 from ..findings import Finding, Report, ScanError, Skipped
 from .presentation import family_label, family_of, one_line, region, rule_label, shown_path, xml_text
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..dataclass_methods import dataclass
 from ..model import Attr, Location, Model, Resource
 from ..options import Options
 

@@ -8,9 +8,10 @@ they differ, so a block is judged by its weakest instance.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ...dataclass_methods import dataclass
 from ...model import Attr, Conditional, InstanceChoice, Location
 from .policy_documents import policy_value
 from .values import freeze, strip_json

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from ...dataclass_methods import dataclass
 from ...model import Concat, ResourceRef, Unresolved, known_non_empty, render
 from ..documents import Node, NodeList
 from .templates import json_document, parse_json_value, template_items

@@ -17,8 +17,10 @@ unsure. The same pass turns heredoc closing lines with trailing blanks around (`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable, Iterator
+
+from sqsguard.dataclass_methods import dataclass
 
 _parser = None  # lark's, built when a text does not parse (to say why)
 _fast = None  # sqsguard's LALR loop over the same tables (lalr.py), or False where it cannot run

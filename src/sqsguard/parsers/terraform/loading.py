@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ...dataclass_methods import dataclass
 from ... import inputs
 from ...discover import display_path
 from ...findings import ScanError, Skipped

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from ...dataclass_methods import dataclass
 from ...inputs import isdir, read_bytes, read_text
 from ...inputs import kind as path_kind
 from ...discover import display_path

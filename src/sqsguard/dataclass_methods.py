@@ -1,0 +1,105 @@
+"""sqsguard's dataclasses, made without compiling their methods on every run.
+
+Python's `dataclasses` writes each class's methods (`__init__`, `__repr__`, `__eq__`, a frozen
+class's `__setattr__`...) as source text and compiles it when the class is made. For sqsguard
+that is 70 classes and some 300 methods: about a quarter of a one-file scan (measured 30-40 ms
+of 150 ms on Python 3.11), paid again in every process.
+
+The wheel carries those texts compiled: the build hook imports the package once with
+`record_texts`, and `write_module` writes every text it saw, verbatim, into
+`sqsguard/_methods.py`, which pip compiles to bytecode like any module. `dataclass` here is
+the standard decorator; while it runs, `dataclasses`' own `exec` is given the compiled factory for
+a text the table holds, with the globals `dataclasses` asked for. A text the table does not hold
+(an editable install, another Python version than the build's, a class changed since) is
+compiled as usual, so the result is the same class either way; only `co_filename` differs.
+
+Texts depend on field names and options, not on types or defaults, which `dataclasses` passes
+in as locals. Nothing is read from the cache directory: the table is part of the installed
+package.
+"""
+
+# No `from __future__ import annotations` here: `exec` compiles a text with its caller's future
+# flags, and a text compiled here must be what dataclasses' own module makes of it.
+import builtins
+import dataclasses
+from types import FunctionType
+
+try:
+    from sqsguard._methods import COMPILED
+except ImportError:  # an editable install or a source checkout: methods are compiled as usual
+    COMPILED: dict = {}
+
+FACTORY = "__create_fn__"  # the one name every text dataclasses compiles defines (3.10 to 3.13)
+served = [0, 0]  # texts served from the table, texts compiled; read by a test
+
+
+def _exec(source, globals=None, locals=None):
+    made = COMPILED.get(source) if type(source) is str and globals is not None and locals is not None else None
+    if made is None:
+        served[1] += 1
+        return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
+    served[0] += 1
+    locals[FACTORY] = FunctionType(made.__code__, globals, FACTORY)
+    return None
+
+
+def dataclass(cls=None, /, **options):
+    """`dataclasses.dataclass`, with the methods' code taken from the wheel's table."""
+    def wrap(cls):
+        if not COMPILED:
+            return dataclasses.dataclass(cls, **options)
+        dataclasses.exec = _exec  # shadows the builtin for dataclasses' module only, for this call
+        try:
+            return dataclasses.dataclass(cls, **options)
+        finally:
+            vars(dataclasses).pop("exec", None)
+    return wrap if cls is None else wrap(cls)
+
+
+def record_texts(modules) -> list[str]:
+    """Import `modules` (names) and give every method text dataclasses compiled meanwhile, in
+    order, once each. Modules that cannot be imported here are left out; their classes then
+    compile their methods at run time."""
+    import importlib
+    seen: dict[str, None] = {}
+
+    def recording(source, globals=None, locals=None):
+        if type(source) is str and source.startswith("def %s(" % FACTORY):
+            seen.setdefault(source)
+        return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
+
+    dataclasses.exec = recording
+    try:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue
+    finally:
+        vars(dataclasses).pop("exec", None)
+    return list(seen)
+
+
+def write_module(texts, version: str) -> str:
+    """The source of `sqsguard/_methods.py` for `texts`: each text as it is, then its entry."""
+    parts = ['"""Written by the build hook (hatch_build.py) from Python %s\'s dataclasses: the method\n'
+             'texts of sqsguard\'s dataclasses, compiled with the package. See dataclass_methods.py."""\n\n'
+             'COMPILED = {}\n' % version]
+    for text in texts:
+        compile(text, "<text>", "exec")  # a text that is not a module-level definition is a bug here
+        parts.append("\n%s\nCOMPILED[%r] = %s\n" % (text, text, FACTORY))
+    parts.append("\ndel %s\n" % FACTORY if texts else "")
+    return "".join(parts)
+
+
+def package_modules(root) -> list[str]:
+    """The names of every module under the package folder `root` (a Path to src/sqsguard)."""
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name in ("_methods.py", "__main__.py"):  # the table itself; the command line, which runs
+            continue
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names.append(".".join(parts))
+    return names
