@@ -209,14 +209,26 @@ class _Rows(dict):
 class Parser:
     """Parses text with the tables (`derive`), lark's contextual lexer and `postlexer`."""
 
-    def __init__(self, decoded: dict, postlexer: Any):
-        """`decoded`: what `sound` gives for the tables."""
+    def __init__(self, decoded: dict, postlexer: Any, patterns: Any = None):
+        """`decoded`: what `sound` gives for the tables; `patterns`: what compiles the lexer's
+        patterns (`re`, or patterns.Kept)."""
+        self.decoded = decoded
         self.states = _Rows(decoded)
         self.rules = decoded["rules"]
         self.start = decoded["start"]
         self.end = decoded["end"]
         self.postlexer = postlexer
-        self.scanners = _scanners(decoded, self.states, postlexer)
+        self.scanners = _scanners(decoded, self.states, postlexer, patterns)
+
+    def record_patterns(self) -> dict:
+        """The engine's codes of every pattern the lexer can compile, in any state (patterns.py)."""
+        from .patterns import Recording
+
+        recording = Recording()
+        scanners = _scanners(self.decoded, self.states, self.postlexer, recording)
+        for state in range(self.states.count):
+            scanners[state]
+        return recording.kept
 
     def parse(self, text: str) -> Any:
         """The tree lark would give for `text`, or None when lark would say something else."""
@@ -409,7 +421,7 @@ class Parser:
         raise Unreadable("no tree")
 
 
-def _scanners(decoded: dict, states: _Rows, postlexer: Any) -> dict:
+def _scanners(decoded: dict, states: _Rows, postlexer: Any, patterns: Any = None) -> dict:
     """state -> (patterns, ignored terminals, terminals that may hold a new line, callbacks):
     what lark's contextual lexer matches with in that state. Each comes from the lark lexer lark
     would make for the state's terminals (its terminal order, its `unless` callbacks), made when
@@ -425,7 +437,7 @@ def _scanners(decoded: dict, states: _Rows, postlexer: Any) -> dict:
     kinds = {"str": PatternStr, "re": PatternRE}
     terminals = [TerminalDef(name, kinds[kind](value, flags, raw), priority)
                  for name, kind, value, flags, raw, priority in decoded["terminals"]]
-    conf = LexerConf(terminals, re, decoded["ignore"], g_regex_flags=decoded["regex_flags"], skip_validation=True)
+    conf = LexerConf(terminals, patterns or re, decoded["ignore"], g_regex_flags=decoded["regex_flags"], skip_validation=True)
     by_name = conf.terminals_by_name
     always = frozenset(conf.ignore) | frozenset(getattr(postlexer, "always_accept", ()))
     shared: dict = {}

@@ -48,7 +48,8 @@ def hcl_parser() -> Any:
 def fast_parser() -> Any:
     """sqsguard's LALR loop over python-hcl2's tables (lalr.Parser), or None where this lark is
     not one it was compared against."""
-    from . import lalr
+    from ...cache_paths import write_atomically
+    from . import lalr, patterns
     from .lark_light import TESTED_LARK, light, version
 
     if not light(categories=b"\\p{" in _hcl2_bytes("hcl2.lark")) or not version().startswith(TESTED_LARK):
@@ -57,40 +58,55 @@ def fast_parser() -> Any:
     if PostLexer is None:
         return None
     path = _entry("lalr-%d" % lalr.FORMAT)
-    kept = _parser_of(_read_plain(path), PostLexer) if path is not None else None
-    if kept is not None:
-        return kept
-    tables = lalr.derive(hcl_parser())
-    made = _parser_of(tables, PostLexer)
-    if made is not None and path is not None:
-        from ...cache_paths import write_atomically
-
-        write_atomically(path, marshal.dumps(tables))
+    codes = _patterns_entry()
+    kept_patterns = patterns.decode(_read_plain(codes)) if codes is not None else None
+    compiling = patterns.Kept(kept_patterns) if kept_patterns else None
+    made = _parser_of(_read_plain(path), PostLexer, compiling) if path is not None else None
+    if made is None and compiling is not None:  # the tables, or the codes, are not sound
+        compiling = None
+        made = _parser_of(_read_plain(path), PostLexer) if path is not None else None
+    if made is None:
+        tables = lalr.derive(hcl_parser())
+        made = _parser_of(tables, PostLexer)
+        if made is not None and path is not None:
+            write_atomically(path, marshal.dumps(tables))
+    if made is not None and (compiling is None or compiling.refused) and codes is not None:
+        write_atomically(codes, marshal.dumps(patterns.encode(made.record_patterns())))
     return made
 
 
+def _patterns_entry() -> Path | None:
+    """The entry of the lexer's compiled patterns for these tables and this Python (patterns.py)."""
+    from . import lalr, patterns
+
+    tag = patterns.tag()
+    return _entry("patterns-%d-%d-%s" % (patterns.FORMAT, lalr.FORMAT, tag)) if tag is not None else None
+
+
 def forget_fast() -> None:
-    """Remove the kept LALR tables (they could not parse what lark's parser reads)."""
+    """Remove the kept LALR tables and the lexer's codes (they could not parse what lark's
+    parser reads)."""
     from . import lalr
 
-    path = _entry("lalr-%d" % lalr.FORMAT)
-    if path is not None:
-        try:
-            path.unlink()
-        except OSError:
-            pass
+    for path in (_entry("lalr-%d" % lalr.FORMAT), _patterns_entry()):
+        if path is not None:
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
-def _parser_of(tables: Any, postlexer: type) -> Any:
+def _parser_of(tables: Any, postlexer: type, compiling: Any = None) -> Any:
     """A parser of `tables` (read back from the cache, or just derived) that parses a probe
-    text, or None: a hostile or stale entry is a miss, never a crash."""
+    text, or None: a hostile or stale entry is a miss, never a crash. `compiling`: what
+    compiles the lexer's patterns (None: `re`)."""
     from . import lalr
 
     decoded = lalr.sound(tables) if tables is not None else None
     if decoded is None:
         return None
     try:
-        parser = lalr.Parser(decoded, postlexer())
+        parser = lalr.Parser(decoded, postlexer(), compiling)
     except Exception:
         return None
     return parser if parser.parse(PROBE) is not None else None

@@ -1,0 +1,148 @@
+"""The lexer's regular expressions, kept compiled: the codes Python's `re` compiles them to.
+
+lark's contextual lexer matches, in each parser state, with one alternation of the terminals the
+state accepts; sqsguard's loop (lalr.py) uses the same. Compiling those alternations is Python
+code (`re`'s parser and code generator): about 12 ms of a one-file scan, in every process, for
+the 15 or so terminal sets a few files visit. What `re` hands to its C engine at the end is
+plain data (the pattern, flags, a list of integer codes, the group names), so the codes of
+every terminal set python-hcl2's grammar has are recorded once (`Recording`, about 60 sets),
+kept in the cache directory beside the tables, and given back to the engine (`Kept`).
+
+The codes are particular to the Python that made them: the entry's name carries the
+interpreter's cache tag and the engine's magic number. The engine checks a code before it runs
+one (an invalid code is refused; then the pattern is compiled as usual), and each recorded code
+was compared with `re.compile`'s own when it was recorded. An entry altered into other valid
+codes is believed, like an altered table entry (see the README, "Parser tables").
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+FORMAT = 1
+
+
+def _engine():
+    import _sre
+
+    return _sre
+
+
+def tag() -> str | None:
+    """What the codes depend on besides the patterns (this interpreter and its engine), or None
+    where they are not kept (an engine whose codes are not 32-bit, a Python without a cache tag)."""
+    from .lalr import _array
+
+    engine = _engine()
+    if engine.CODESIZE != 4 or _array("I").itemsize != 4 or not sys.implementation.cache_tag:
+        return None
+    return "%s-%s" % (sys.implementation.cache_tag, engine.MAGIC)
+
+
+def _compiler():
+    """re's compiler module (re._compiler since 3.11, sre_compile before)."""
+    compiler = getattr(re, "_compiler", None)
+    if compiler is None:
+        import sre_compile as compiler
+    return compiler
+
+
+class Recording:
+    """`re` for lark's lexer while the codes are recorded: compiles as `re` does and keeps, for
+    each pattern and flags, what the compiler gave the engine (when it gives the same pattern)."""
+
+    error = re.error
+
+    def __init__(self):
+        self.kept: dict = {}
+
+    def compile(self, pattern, flags=0):
+        compiler = _compiler()
+        engine = compiler._sre
+        kept = self.kept
+
+        class Listening:
+            def __getattr__(self, name):
+                return getattr(engine, name)
+
+            def compile(self, *args):
+                made = engine.compile(*args)
+                if args[0] == pattern:  # not another thread's pattern
+                    kept[pattern, flags] = args[1:]
+                return made
+
+        compiler._sre = Listening()
+        try:
+            made = compiler.compile(pattern, flags)  # not re.compile: its cache would skip the engine
+        finally:
+            compiler._sre = engine
+        args = kept.get((pattern, flags))
+        if args is not None and _made(pattern, args) != made:
+            del kept[pattern, flags]
+        return made
+
+    def match(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).match(string)
+
+
+class Kept:
+    """`re` for lark's lexer at run time: a pattern whose codes are kept is given to the engine
+    as they are; any other, or one the engine refuses, is compiled by `re`."""
+
+    error = re.error
+
+    def __init__(self, kept: dict):
+        self.kept = kept
+        self.served = self.refused = self.compiled = 0  # read by tests and by lark_tables
+
+    def compile(self, pattern, flags=0):
+        args = self.kept.get((pattern, flags))
+        if args is not None:
+            try:
+                made = _made(pattern, args)
+            except Exception:  # RuntimeError: invalid SRE code
+                self.refused += 1
+            else:
+                self.served += 1
+                return made
+        self.compiled += 1
+        return re.compile(pattern, flags)
+
+    def match(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).match(string)
+
+
+def _made(pattern: str, args: tuple):
+    flags, code, groups, groupindex, indexgroup = args
+    return _engine().compile(pattern, flags, list(code), groups, dict(groupindex), tuple(indexgroup))
+
+
+def encode(kept: dict) -> list:
+    """Plain values for marshal: [pattern, flags asked, flags, codes (little-endian), groups,
+    group names and numbers, names by number]."""
+    from .lalr import _array, _bytes
+
+    return [[pattern, asked, flags, _bytes(_array("I", [int(c) for c in code])), groups,
+             sorted(groupindex.items()), list(indexgroup)]
+            for (pattern, asked), (flags, code, groups, groupindex, indexgroup) in sorted(kept.items())]
+
+
+def decode(value) -> dict | None:
+    """What `encode` wrote, read back from the cache, when it has that shape; else None."""
+    from .lalr import _values
+
+    if type(value) is not list:
+        return None
+    kept = {}
+    try:
+        for pattern, asked, flags, code, groups, groupindex, indexgroup in value:
+            if not (type(pattern) is str and type(asked) is int and type(flags) is int and type(code) is bytes
+                    and type(groups) is int and 0 <= groups < 10000 and type(groupindex) is list and type(indexgroup) is list
+                    and all(type(n) is str and type(i) is int for n, i in groupindex)
+                    and all(n is None or type(n) is str for n in indexgroup)):
+                return None
+            kept[pattern, asked] = (flags, _values("I", code), groups, groupindex, indexgroup)
+    except (TypeError, ValueError):
+        return None
+    return kept

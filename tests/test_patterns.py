@@ -1,0 +1,109 @@
+"""The lexer's patterns kept as the engine's codes (parsers/terraform/patterns.py): the codes are
+the ones `re` compiles, a parser on them compiles nothing and gives the same trees, and an
+entry that is not what was written is a miss or is compiled as usual."""
+
+from __future__ import annotations
+
+import marshal
+import re
+
+import pytest
+
+from sqsguard.parsers.terraform import lalr, patterns
+from test_lalr import BROKEN, shape, texts
+from test_lark_tables import entries, reference, scan
+
+
+@pytest.fixture(scope="module")
+def parsers(tmp_path_factory):
+    """(the loop compiling with `re`, the loop on codes kept and read back as the cache gives them)."""
+    import hcl2.parser as hp
+    from hcl2.postlexer import PostLexer
+    from lark import Lark
+
+    cache = tmp_path_factory.mktemp("lark") / "tables.bin"
+    own = Lark.open("hcl2.lark", parser="lalr", rel_to=hp.__file__, propagate_positions=True,
+                    postlex=PostLexer(), cache=str(cache))
+    decoded = lalr.sound(marshal.loads(marshal.dumps(lalr.derive(own))))
+    compiling = lalr.Parser(decoded, PostLexer())
+    recorded = compiling.record_patterns()
+    kept = patterns.Kept(patterns.decode(marshal.loads(marshal.dumps(patterns.encode(recorded)))))
+    return compiling, lalr.Parser(decoded, PostLexer(), kept), recorded, kept
+
+
+def test_every_recorded_code_is_what_re_compiles(parsers):
+    recorded = parsers[2]
+    assert len(recorded) > 60  # the alternations of about 60 terminal sets, and their `unless` patterns
+    for (pattern, flags), args in recorded.items():
+        assert patterns._made(pattern, args) == re.compile(pattern, flags), pattern
+
+
+def test_a_parser_on_kept_codes_compiles_nothing_and_gives_the_same_trees(parsers):
+    compiling, kept, _, codes = parsers
+    compared = 0
+    for path in texts():
+        text = path.read_text(encoding="utf-8", errors="replace") + "\n"
+        expected = compiling.parse(text)
+        assert shape(kept.parse(text)) == shape(expected), path
+        compared += expected is not None
+    for text in BROKEN:
+        assert kept.parse(text) is None
+    assert compared > 120 and len(kept.scanners) > 50  # states lexed in
+    assert codes.served > 60 and codes.compiled == codes.refused == 0
+
+
+def test_codes_the_engine_refuses_are_compiled_as_usual(parsers):
+    compiling, _, recorded, _ = parsers
+    from hcl2.postlexer import PostLexer
+
+    broken = {key: (flags, [0] * len(code), groups, index, names) for key, (flags, code, groups, index, names) in recorded.items()}
+    kept = patterns.Kept(broken)
+    parser = lalr.Parser(compiling.decoded, PostLexer(), kept)
+    text = 'resource "aws_sqs_queue" "q" {\n  name = "a-${var.b}"\n  tags = { for k, v in var.t : k => v if v != null }\n}\n'
+    assert shape(parser.parse(text)) == shape(compiling.parse(text))
+    assert kept.refused == kept.compiled > 0 and kept.served == 0
+
+
+def test_the_entry_is_named_for_this_python():
+    import sys
+
+    tag = patterns.tag()
+    assert tag is not None and tag.startswith(sys.implementation.cache_tag + "-")
+
+
+def test_a_scan_keeps_the_codes_and_reads_them_back(tmp_path):
+    first = scan(tmp_path)
+    assert first.returncode in (0, 1), first.stderr
+    (entry,) = entries(tmp_path, "patterns-*")
+    assert patterns.tag() in entry.name
+    kept = patterns.decode(marshal.loads(entry.read_bytes()))
+    assert kept is not None and len(kept) > 60
+    written = entry.stat().st_mtime_ns
+    second = scan(tmp_path)
+    assert second.stdout == first.stdout == reference()
+    assert entry.stat().st_mtime_ns == written  # read, not written again
+
+
+def test_a_hostile_patterns_entry_is_a_miss_and_is_rewritten(tmp_path):
+    scan(tmp_path)
+    (entry,) = entries(tmp_path, "patterns-*")
+    good = marshal.loads(entry.read_bytes())
+    zeroed = [[p, a, f, bytes(len(code)), g, gi, ig] for p, a, f, code, g, gi, ig in good]  # codes the engine refuses
+    hostile = [
+        b"\x00garbage",
+        entry.read_bytes()[:3000],
+        marshal.dumps(compile("import os; os.system('echo pwned')", "x", "exec")),
+        marshal.dumps({"not": "a list"}),
+        marshal.dumps([[1, 2, 3]]),
+        marshal.dumps([[p, a, f, code[:-1], g, gi, ig] for p, a, f, code, g, gi, ig in good]),  # a partial code
+        marshal.dumps(zeroed),
+    ]
+    expected = reference()
+    for blob in hostile:
+        entry.write_bytes(blob)
+        done = scan(tmp_path)
+        assert done.returncode in (0, 1), done.stderr
+        assert "Traceback" not in done.stderr and "pwned" not in done.stdout
+        assert done.stdout == expected
+        assert patterns.decode(marshal.loads(entry.read_bytes())) is not None, "rewritten as codes"
+        assert marshal.loads(entry.read_bytes()) != zeroed
