@@ -220,15 +220,16 @@ class Parser:
         self.postlexer = postlexer
         self.scanners = _scanners(decoded, self.states, postlexer, patterns)
 
-    def record_patterns(self) -> dict:
-        """The engine's codes of every pattern the lexer can compile, in any state (patterns.py)."""
+    def record_patterns(self) -> tuple[dict, dict]:
+        """The engine's codes of every pattern the lexer can compile, in any state, and the
+        widths of its regular terminals (patterns.py)."""
         from .patterns import Recording
 
         recording = Recording()
         scanners = _scanners(self.decoded, self.states, self.postlexer, recording)
         for state in range(self.states.count):
             scanners[state]
-        return recording.kept
+        return recording.kept, scanners.widths()
 
     def parse(self, text: str) -> Any:
         """The tree lark would give for `text`, or None when lark would say something else."""
@@ -437,12 +438,19 @@ def _scanners(decoded: dict, states: _Rows, postlexer: Any, patterns: Any = None
     kinds = {"str": PatternStr, "re": PatternRE}
     terminals = [TerminalDef(name, kinds[kind](value, flags, raw), priority)
                  for name, kind, value, flags, raw, priority in decoded["terminals"]]
+    known = getattr(patterns, "widths", None) or {}
+    for terminal in terminals:
+        if terminal.pattern.type == "re" and terminal.pattern.to_regexp() in known:
+            terminal.pattern._width = known[terminal.pattern.to_regexp()]  # lark's own field (it serializes it)
     conf = LexerConf(terminals, patterns or re, decoded["ignore"], g_regex_flags=decoded["regex_flags"], skip_validation=True)
     by_name = conf.terminals_by_name
     always = frozenset(conf.ignore) | frozenset(getattr(postlexer, "always_accept", ()))
     shared: dict = {}
 
     class Scanners(dict):
+        def widths(self) -> dict:
+            return {t.pattern.to_regexp(): tuple(t.pattern._get_width()) for t in terminals if t.pattern.type == "re"}
+
         def __missing__(self, state: int) -> tuple:
             accepts = frozenset(name for name in states[state] if name in by_name) | always
             made = shared.get(accepts)

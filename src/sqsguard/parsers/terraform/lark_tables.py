@@ -60,7 +60,7 @@ def fast_parser() -> Any:
     path = _entry("lalr-%d" % lalr.FORMAT)
     codes = _patterns_entry()
     kept_patterns = patterns.decode(_read_plain(codes)) if codes is not None else None
-    compiling = patterns.Kept(kept_patterns) if kept_patterns else None
+    compiling = patterns.Kept(*kept_patterns) if kept_patterns else None
     made = _parser_of(_read_plain(path), PostLexer, compiling) if path is not None else None
     if made is None and compiling is not None:  # the tables, or the codes, are not sound
         compiling = None
@@ -71,7 +71,7 @@ def fast_parser() -> Any:
         if made is not None and path is not None:
             write_atomically(path, marshal.dumps(tables))
     if made is not None and (compiling is None or compiling.refused) and codes is not None:
-        write_atomically(codes, marshal.dumps(patterns.encode(made.record_patterns())))
+        write_atomically(codes, marshal.dumps(patterns.encode(*made.record_patterns())))
     return made
 
 

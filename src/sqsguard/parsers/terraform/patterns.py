@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 
-FORMAT = 1
+FORMAT = 2
 
 
 def _engine():
@@ -88,16 +88,24 @@ class Recording:
 
 class Kept:
     """`re` for lark's lexer at run time: a pattern whose codes are kept is given to the engine
-    as they are; any other, or one the engine refuses, is compiled by `re`."""
+    as they are (once: lark asks for each regular terminal against every keyword); any other, or
+    one the engine refuses, is compiled by `re`. `widths`: each regular terminal's shortest and
+    longest match, which lark works out with `re`'s parser to order the terminals."""
 
     error = re.error
 
-    def __init__(self, kept: dict):
+    def __init__(self, kept: dict, widths: dict | None = None):
         self.kept = kept
+        self.widths = widths or {}
+        self.made: dict = {}
         self.served = self.refused = self.compiled = 0  # read by tests and by lark_tables
 
     def compile(self, pattern, flags=0):
+        made = self.made.get((pattern, flags))
+        if made is not None:
+            return made
         args = self.kept.get((pattern, flags))
+        made = None
         if args is not None:
             try:
                 made = _made(pattern, args)
@@ -105,9 +113,11 @@ class Kept:
                 self.refused += 1
             else:
                 self.served += 1
-                return made
-        self.compiled += 1
-        return re.compile(pattern, flags)
+        if made is None:
+            self.compiled += 1
+            made = re.compile(pattern, flags)
+        self.made[pattern, flags] = made
+        return made
 
     def match(self, pattern, string, flags=0):
         return self.compile(pattern, flags).match(string)
@@ -118,31 +128,51 @@ def _made(pattern: str, args: tuple):
     return _engine().compile(pattern, flags, list(code), groups, dict(groupindex), tuple(indexgroup))
 
 
-def encode(kept: dict) -> list:
-    """Plain values for marshal: [pattern, flags asked, flags, codes (little-endian), groups,
-    group names and numbers, names by number]."""
+def encode(kept: dict, widths: dict) -> list:
+    """Plain values for marshal, few of them (the entry's every object is checked before it is
+    loaded): a JSON index (for each pattern: the flags asked, the engine's flags, where its codes
+    are, its groups, group numbers and names by number; each terminal's widths) and the codes,
+    little-endian 32-bit, one after the other."""
+    import json
+
     from .lalr import _array, _bytes
 
-    return [[pattern, asked, flags, _bytes(_array("I", [int(c) for c in code])), groups,
-             sorted(groupindex.items()), list(indexgroup)]
-            for (pattern, asked), (flags, code, groups, groupindex, indexgroup) in sorted(kept.items())]
+    codes = _array("I")
+    index = []
+    for (pattern, asked), (flags, code, groups, groupindex, indexgroup) in sorted(kept.items()):
+        start = len(codes)
+        codes.extend(int(c) for c in code)
+        index.append([pattern, asked, flags, start, len(codes), groups, dict(groupindex), list(indexgroup)])
+    return [FORMAT, json.dumps({"patterns": index, "widths": sorted(widths.items())}), _bytes(codes)]
 
 
-def decode(value) -> dict | None:
-    """What `encode` wrote, read back from the cache, when it has that shape; else None."""
+def decode(value) -> tuple[dict, dict] | None:
+    """(kept, widths) as `encode` had them, from an entry read back from the cache, when it has
+    that shape; else None."""
+    import json
+
     from .lalr import _values
 
-    if type(value) is not list:
-        return None
-    kept = {}
     try:
-        for pattern, asked, flags, code, groups, groupindex, indexgroup in value:
-            if not (type(pattern) is str and type(asked) is int and type(flags) is int and type(code) is bytes
-                    and type(groups) is int and 0 <= groups < 10000 and type(groupindex) is list and type(indexgroup) is list
-                    and all(type(n) is str and type(i) is int for n, i in groupindex)
+        version, index, blob = value
+        if version != FORMAT or type(index) is not str or type(blob) is not bytes:
+            return None
+        codes = _values("I", blob)
+        loaded = json.loads(index)
+        kept = {}
+        for pattern, asked, flags, start, end, groups, groupindex, indexgroup in loaded["patterns"]:
+            if not (type(pattern) is str and type(asked) is int and type(flags) is int and type(start) is int
+                    and type(end) is int and 0 <= start <= end <= len(codes)
+                    and type(groups) is int and 0 <= groups < 10000 and type(groupindex) is dict
+                    and all(type(i) is int for i in groupindex.values()) and type(indexgroup) is list
                     and all(n is None or type(n) is str for n in indexgroup)):
                 return None
-            kept[pattern, asked] = (flags, _values("I", code), groups, groupindex, indexgroup)
-    except (TypeError, ValueError):
+            kept[pattern, asked] = (flags, codes[start:end], groups, groupindex, indexgroup)
+        widths = {}
+        for regexp, (low, high) in loaded["widths"]:
+            if not (type(regexp) is str and type(low) is int and type(high) is int and 0 <= low <= high):
+                return None
+            widths[regexp] = (low, high)
+    except (TypeError, ValueError, KeyError, RecursionError):
         return None
-    return kept
+    return kept, widths
