@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -181,3 +182,19 @@ def test_the_wheel_holds_the_table_and_an_installed_sqsguard_compiles_no_method(
     assert str(work) in where
     assert compiled == 0 and served > 300
     assert skipped == ["sqsguard._checkov_plugin.sqsguard_checkov"]  # Checkov is never installed beside sqsguard
+
+
+def test_without_the_tables_bytecode_and_nowhere_to_write_it_methods_are_compiled_as_usual(installed, tmp_path):
+    """Compiling the table's source would cost more than it saves."""
+    work, bindir = installed
+    code = "import sqsguard.engine, sqsguard.model; from sqsguard import dataclass_methods as d; print([len(d.COMPILED)] + d.served)"
+    for env, expected_table in (({"PYTHONPYCACHEPREFIX": str(tmp_path / "none"), "PYTHONDONTWRITEBYTECODE": "1"}, False),
+                                ({"PYTHONPYCACHEPREFIX": str(tmp_path / "fresh")}, True)):
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        done = subprocess.run([str(bindir / "python"), "-c", code], cwd=work, capture_output=True, text=True,
+                              check=True, env=dict(base, **env))
+        table, served, compiled = json.loads(done.stdout)
+        if expected_table:  # bytecode can be written: the table is compiled once, and used
+            assert table > 300 and served > 100 and compiled == 0, env
+        else:  # the standard decorator, as without a table
+            assert table == served == compiled == 0, env

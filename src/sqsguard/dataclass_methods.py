@@ -24,10 +24,41 @@ import builtins
 import dataclasses
 from types import FunctionType
 
-try:
-    from sqsguard._methods import COMPILED
-except ImportError:  # an editable install or a source checkout: methods are compiled as usual
-    COMPILED: dict = {}
+
+
+def _table() -> dict:
+    """The wheel's table, when Python loads it as bytecode; else empty (an editable install, a
+    source checkout). Compiling the table's source (0.4 MB, about 70 ms) would cost more than it
+    saves, so where its bytecode is missing and cannot be written (a read-only install made with
+    `pip install --no-compile`, PYTHONDONTWRITEBYTECODE), methods are compiled as usual."""
+    import importlib.util
+    import os
+    import sys
+
+    try:
+        spec = importlib.util.find_spec("sqsguard._methods")
+    except (ImportError, ValueError):
+        return {}
+    if spec is None:
+        return {}
+    if (spec.origin or "").endswith(".py"):
+        cached = spec.cached
+        if not cached:
+            return {}
+        if not os.path.exists(cached):
+            folder = os.path.dirname(cached)
+            while folder and not os.path.isdir(folder):  # __pycache__ (or a PYTHONPYCACHEPREFIX tree) not made yet
+                folder = os.path.dirname(folder) if os.path.dirname(folder) != folder else ""
+            if sys.dont_write_bytecode or not folder or not os.access(folder, os.W_OK):
+                return {}
+    try:
+        from sqsguard._methods import COMPILED
+    except Exception:  # not the build hook's file
+        return {}
+    return COMPILED if type(COMPILED) is dict else {}
+
+
+COMPILED = _table()
 
 FACTORY = "__create_fn__"  # the one name every text dataclasses compiles defines (3.10 to 3.13)
 served = [0, 0]  # texts served from the table, texts compiled; read by a test
