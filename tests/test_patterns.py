@@ -118,3 +118,24 @@ def test_a_hostile_patterns_entry_is_a_miss_and_is_rewritten(tmp_path):
         assert done.stdout == expected
         assert patterns.decode(marshal.loads(entry.read_bytes())) is not None, "rewritten as codes"
         assert marshal.loads(entry.read_bytes()) != zeroed
+
+
+def test_where_the_cache_cannot_be_written_the_codes_are_not_recorded(tmp_path):
+    """Recording them costs more than compiling what one scan uses."""
+    import os
+    import subprocess
+    import sys
+
+    from test_lark_tables import EXAMPLE
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code = ("import sys\nfrom sqsguard.parsers.terraform import lalr\n"
+            "def refuse(self):\n    raise AssertionError('recorded')\n"
+            "lalr.Parser.record_patterns = refuse\n"
+            "from sqsguard.cli import main\n"
+            "sys.argv = ['sqsguard', 'scan', %r, '--format', 'json', '--no-cache']\nmain()\n" % EXAMPLE)
+    env = dict(os.environ, SQSGUARD_CACHE_DIR=str(blocker / "cache"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == reference()

@@ -70,9 +70,21 @@ def fast_parser() -> Any:
         made = _parser_of(tables, PostLexer)
         if made is not None and path is not None:
             write_atomically(path, marshal.dumps(tables))
-    if made is not None and (compiling is None or compiling.refused) and codes is not None:
+    if made is not None and (compiling is None or compiling.refused) and codes is not None and _can_write(codes):
         write_atomically(codes, marshal.dumps(patterns.encode(*made.record_patterns())))
     return made
+
+
+def _can_write(path: Path) -> bool:
+    """Whether an entry can be written at `path` (recording the codes costs more than compiling
+    what one scan uses: it is done only to keep them)."""
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path.parent, os.W_OK)
 
 
 def _patterns_entry() -> Path | None:
