@@ -47,6 +47,15 @@ def forget_lalr(tmp_path: Path) -> None:
         entry.unlink()
 
 
+def scans_as_before(tmp_path: Path, entry: Path, blob: bytes, expected: str) -> None:
+    """With `blob` in place of `entry`, a scan gives the `expected` report, without a traceback."""
+    entry.write_bytes(blob)
+    done = scan(tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr and "pwned" not in done.stdout
+    assert done.stdout == expected
+
+
 def reference() -> str:
     return subprocess.run([sys.executable, "-m", "sqsguard", "scan", EXAMPLE, "--format", "json"],
                           capture_output=True, text=True, timeout=300).stdout
@@ -141,11 +150,7 @@ def test_a_hostile_lalr_entry_is_a_miss_and_is_rewritten(tmp_path):
     ]
     expected = reference()
     for blob in hostile:
-        entry.write_bytes(blob)
-        done = scan(tmp_path)
-        assert done.returncode in (0, 1), done.stderr
-        assert "Traceback" not in done.stderr and "pwned" not in done.stdout
-        assert done.stdout == expected
+        scans_as_before(tmp_path, entry, blob, expected)
         assert lalr.sound(marshal.loads(entry.read_bytes())) is not None, "rewritten as tables"
 
 
