@@ -63,7 +63,7 @@ def table(tmp_path, monkeypatch):
     sys.path.insert(0, str(tmp_path))
     (tmp_path / "toy_recorded.py").write_text(TOY)
     try:
-        texts = dataclass_methods.record_texts(["toy_recorded"])
+        texts = dataclass_methods.record_texts(["toy_recorded"], package="toy_recorded")
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("toy_recorded", None)
@@ -198,3 +198,31 @@ def test_without_the_tables_bytecode_and_nowhere_to_write_it_methods_are_compile
             assert table > 300 and served > 100 and compiled == 0, env
         else:  # the standard decorator, as without a table
             assert table == served == compiled == 0, env
+
+
+BUILD_ONLY = """
+import json, sys
+from pathlib import Path
+ALLOWED = set(sys.stdlib_module_names) | {"sqsguard", "yaml", "_yaml", "hatchling"}
+class OnlyTheBuildRequirements:  # what an isolated build environment has (pyproject's build-system)
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] not in ALLOWED:
+            raise ImportError("not in the build environment: " + name)
+if sys.argv[2] == "isolated":
+    sys.meta_path.insert(0, OnlyTheBuildRequirements())
+from sqsguard.dataclass_methods import package_modules, record_texts
+print(json.dumps(record_texts(package_modules(Path(sys.argv[1]) / "sqsguard"))))
+"""
+
+
+def test_the_build_records_every_class_with_only_the_build_requirements():
+    """pip builds the wheel where only hatchling and pyyaml are installed: a module that imported
+    another dependency at the top would be left out of the table, and its classes compiled."""
+    runs = {}
+    for mode in ("isolated", "everything"):
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        done = subprocess.run([sys.executable, "-c", BUILD_ONLY, str(ROOT / "src"), mode], capture_output=True,
+                              text=True, check=True, env=env, cwd=str(ROOT))
+        runs[mode] = json.loads(done.stdout)
+    assert len(runs["everything"]) > 300
+    assert sorted(runs["isolated"]) == sorted(runs["everything"])

@@ -87,15 +87,17 @@ def dataclass(cls=None, /, **options):
     return wrap if cls is None else wrap(cls)
 
 
-def record_texts(modules) -> list[str]:
-    """Import `modules` (names) and give every method text dataclasses compiled meanwhile, in
-    order, once each. Modules that cannot be imported here are left out; their classes then
-    compile their methods at run time."""
+def record_texts(modules, package: str = "sqsguard") -> list[str]:
+    """Import `modules` (names) and give every method text dataclasses compiled meanwhile for a
+    class of `package` (not of a library those modules import), in order, once each. Modules
+    that cannot be imported here are left out; their classes then compile their methods at run
+    time."""
     import importlib
     seen: dict[str, None] = {}
 
     def recording(source, globals=None, locals=None):
-        if type(source) is str and source.startswith("def %s(" % FACTORY):
+        owner = (globals or {}).get("__name__") or ""
+        if type(source) is str and source.startswith("def %s(" % FACTORY) and owner.partition(".")[0] == package:
             seen.setdefault(source)
         return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
 
