@@ -135,3 +135,11 @@ def test_where_the_cache_cannot_be_written_the_codes_are_not_recorded(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode in (0, 1), done.stderr
     assert "Traceback" not in done.stderr and done.stdout == reference()
+
+
+def test_recording_compiles_each_pattern_once():
+    recording = patterns.Recording()
+    first = recording.compile(r"(?P<A>ab+)|(?P<B>[0-9]+)")
+    assert recording.compile(r"(?P<A>ab+)|(?P<B>[0-9]+)") is first and recording.match("[0-9]+", "12").group(0) == "12"
+    assert set(recording.kept) == {(r"(?P<A>ab+)|(?P<B>[0-9]+)", 0), ("[0-9]+", 0)}
+    assert patterns._made(r"(?P<A>ab+)|(?P<B>[0-9]+)", recording.kept[r"(?P<A>ab+)|(?P<B>[0-9]+)", 0]).match("abb").lastgroup == "A"

@@ -56,8 +56,15 @@ class Recording:
 
     def __init__(self):
         self.kept: dict = {}
+        self.made: dict = {}  # lark asks for each regular terminal against every keyword, in every set
 
     def compile(self, pattern, flags=0):
+        made = self.made.get((pattern, flags))
+        if made is None:
+            made = self.made[pattern, flags] = self._compile(pattern, flags)
+        return made
+
+    def _compile(self, pattern, flags):
         compiler = _compiler()
         engine = compiler._sre
         kept = self.kept
