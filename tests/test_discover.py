@@ -28,6 +28,15 @@ def test_missing_path_is_a_problem_not_a_crash(tmp_path):
     assert [p.message for p in problems] == ["path does not exist"]
 
 
+def test_a_named_link_loop_or_dangling_link_is_said_to_be_one(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "dangling.tf").symlink_to(tmp_path / "gone.tf")
+    targets, problems = discover([str(tmp_path / "a"), str(tmp_path / "dangling.tf")])
+    assert [p.message for p in problems] == ["a symbolic link whose target does not exist (or a loop of links)"] * 2
+    assert targets == []
+
+
 def test_cloud_assembly_is_one_target_and_its_templates_are_not_read_twice():
     assembly = FIXTURES / "cdk" / "nested" / "cdk.out"
     template = assembly / "ParentStack.template.json"

@@ -196,7 +196,9 @@ def discover(paths: list[str], exclude: tuple[str, ...] = (), base: str | None =
     for raw in paths:
         path = os.path.abspath(raw)
         if not os.path.exists(path):
-            problems.append(Problem(raw, "path does not exist"))
+            broken = os.path.islink(path)  # a link to nothing, or to itself through others
+            problems.append(Problem(raw, "a symbolic link whose target does not exist (or a loop of links)" if broken
+                                    else "path does not exist"))
             continue
         if excluded(path):
             continue
