@@ -28,12 +28,20 @@ class CatalogHook(BuildHookInterface):
             from sqsguard.catalog import compile_catalog
         finally:
             sys.path.pop(0)
-        out = Path(tempfile.mkdtemp(prefix="sqsguard-build-")) / "_catalog.json"
+        self._made = tempfile.mkdtemp(prefix="sqsguard-build-")
+        out = Path(self._made) / "_catalog.json"
         out.write_text(json.dumps(compile_catalog(root / "rules"), indent=None, sort_keys=True), encoding="utf-8")
         build_data["force_include"][str(out)] = "sqsguard/_catalog.json"
         methods = out.with_name("_methods.py")
         methods.write_text(_method_table(root / "src"), encoding="utf-8")
         build_data["force_include"][str(methods)] = "sqsguard/_methods.py"
+
+    def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:
+        made = getattr(self, "_made", None)
+        if made:
+            import shutil
+
+            shutil.rmtree(made, ignore_errors=True)
 
 
 RECORD = """
@@ -48,6 +56,9 @@ sys.stdout.write(write_module(texts, sys.version.split()[0]))
 def _method_table(src: Path) -> str:
     """The package imported once in a fresh interpreter (this build's Python), its dataclasses'
     method texts recorded; nothing is written into the source tree."""
-    env = dict(os.environ, PYTHONPATH=str(src), PYTHONDONTWRITEBYTECODE="1")
-    done = subprocess.run([sys.executable, "-c", RECORD, str(src)], env=env, capture_output=True, text=True, check=True)
+    path = os.pathsep.join([str(src)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+    env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")  # (pip's build environment kept)
+    done = subprocess.run([sys.executable, "-c", RECORD, str(src)], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError("recording the dataclass method texts failed:\n" + done.stderr)
     return done.stdout

@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # throughout, and a report that differed with the cache would fail the tests that check it.
 os.environ["SQSGUARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="sqsguard-test-cache-")
 atexit.register(shutil.rmtree, os.environ["SQSGUARD_CACHE_DIR"], ignore_errors=True)
+# The machine key (machine_key.py) lives outside the cache directory, as it does for users.
+_key_dir = tempfile.mkdtemp(prefix="sqsguard-test-key-")
+os.environ["SQSGUARD_KEY_FILE"] = os.path.join(_key_dir, "machine-key")
+atexit.register(shutil.rmtree, _key_dir, ignore_errors=True)
 
 
 def pytest_addoption(parser):

@@ -11,7 +11,9 @@ The wheel carries those texts compiled: the build hook imports the package once 
 the standard decorator; while it runs, `dataclasses`' own `exec` is given the compiled factory for
 a text the table holds, with the globals `dataclasses` asked for. A text the table does not hold
 (an editable install, another Python version than the build's, a class changed since) is
-compiled as usual, so the result is the same class either way; only `co_filename` differs.
+compiled as usual, so the result is the same class either way; only where the methods' code
+says it comes from differs (`co_filename` and line numbers: tracebacks and `inspect.getsource`
+point into `_methods.py`).
 
 Texts depend on field names and options, not on types or defaults, which `dataclasses` passes
 in as locals. Nothing is read from the cache directory: the table is part of the installed
@@ -24,6 +26,7 @@ import builtins
 import dataclasses
 from types import FunctionType
 
+FACTORY = "__create_fn__"  # the one name every text dataclasses compiles defines (3.10 to 3.13)
 
 
 def _table() -> dict:
@@ -55,12 +58,15 @@ def _table() -> dict:
         from sqsguard._methods import COMPILED
     except Exception:  # not the build hook's file
         return {}
-    return COMPILED if type(COMPILED) is dict else {}
+    if type(COMPILED) is not dict or not all(
+            type(text) is str and type(made) is FunctionType and not made.__code__.co_freevars
+            and made.__code__.co_name == FACTORY for text, made in COMPILED.items()):
+        return {}  # not the build hook's file
+    return COMPILED
 
 
 COMPILED = _table()
 
-FACTORY = "__create_fn__"  # the one name every text dataclasses compiles defines (3.10 to 3.13)
 served = [0, 0]  # texts served from the table, texts compiled; read by a test
 
 
@@ -69,17 +75,32 @@ def _exec(source, globals=None, locals=None):
     if made is None:
         served[1] += 1
         return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
+    try:
+        locals[FACTORY] = FunctionType(made.__code__, globals, FACTORY)
+    except Exception:  # globals that are not a dict: dataclasses' own way says why
+        served[1] += 1
+        return builtins.exec(source, globals, locals)
     served[0] += 1
-    locals[FACTORY] = FunctionType(made.__code__, globals, FACTORY)
     return None
 
 
+try:
+    from typing import dataclass_transform
+except ImportError:  # Python 3.10
+    def dataclass_transform(**_):
+        return lambda decorator: decorator
+
+
+@dataclass_transform()  # so that type checkers and editors see dataclasses
 def dataclass(cls=None, /, **options):
     """`dataclasses.dataclass`, with the methods' code taken from the wheel's table."""
     def wrap(cls):
         if not COMPILED:
             return dataclasses.dataclass(cls, **options)
-        dataclasses.exec = _exec  # shadows the builtin for dataclasses' module only, for this call
+        # dataclasses looks `exec` up in its module's globals: shadowing it there is seen by every
+        # thread making a dataclass meanwhile (harmless: a text the table holds is the same code);
+        # it is removed when this call ends
+        dataclasses.exec = _exec
         try:
             return dataclasses.dataclass(cls, **options)
         finally:

@@ -71,7 +71,10 @@ def fast_parser() -> Any:
         if made is not None and path is not None:
             write_atomically(path, marshal.dumps(tables))
     if made is not None and (compiling is None or compiling.refused) and codes is not None and _can_write(codes):
-        write_atomically(codes, marshal.dumps(patterns.encode(*made.record_patterns())))
+        from ...machine_key import machine_key
+
+        if machine_key() is not None:  # without it the codes could not be used again
+            write_atomically(codes, marshal.dumps(patterns.encode(*made.record_patterns())))
     return made
 
 

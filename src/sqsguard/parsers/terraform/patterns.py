@@ -9,10 +9,12 @@ every terminal set python-hcl2's grammar has are recorded once (`Recording`, abo
 kept in the cache directory beside the tables, and given back to the engine (`Kept`).
 
 The codes are particular to the Python that made them: the entry's name carries the
-interpreter's cache tag and the engine's magic number. The engine checks a code before it runs
-one (an invalid code is refused; then the pattern is compiled as usual), and each recorded code
-was compared with `re.compile`'s own when it was recorded. An entry altered into other valid
-codes is believed, like an altered table entry (see the README, "Parser tables").
+interpreter's version and the engine's magic number. Each recorded code was compared with
+`re.compile`'s own when it was recorded. The engine checks codes only partly: some invalid ones
+are refused (then the pattern is compiled as usual), others crash the interpreter. So, unlike
+the other cache entries, this one is used only when it carries this machine's signature
+(machine_key.py, a secret kept outside the cache directory): a cache restored in CI or copied
+from elsewhere is recorded again, once, and without a key the patterns are compiled as usual.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 import sys
 
-FORMAT = 2
+FORMAT = 3
 
 
 def _engine():
@@ -37,7 +39,7 @@ def tag() -> str | None:
     engine = _engine()
     if engine.CODESIZE != 4 or _array("I").itemsize != 4 or not sys.implementation.cache_tag:
         return None
-    return "%s-%s" % (sys.implementation.cache_tag, engine.MAGIC)
+    return "%s.%d-%s" % (sys.implementation.cache_tag, sys.version_info[2], engine.MAGIC)  # a patch release may fix re
 
 
 def _compiler():
@@ -135,13 +137,16 @@ def _made(pattern: str, args: tuple):
     return _engine().compile(pattern, flags, list(code), groups, dict(groupindex), tuple(indexgroup))
 
 
-def encode(kept: dict, widths: dict) -> list:
+def encode(kept: dict, widths: dict) -> list | None:
     """Plain values for marshal, few of them (the entry's every object is checked before it is
     loaded): a JSON index (for each pattern: the flags asked, the engine's flags, where its codes
-    are, its groups, group numbers and names by number; each terminal's widths) and the codes,
-    little-endian 32-bit, one after the other."""
+    are, its groups, group numbers and names by number; each terminal's widths), the codes,
+    little-endian 32-bit, one after the other, and this machine's signature over both (the engine
+    trusts codes it is given: some invalid ones crash it, so only codes this machine recorded are
+    used). None where there is no key to sign with."""
     import json
 
+    from ...machine_key import sign
     from .lalr import _array, _bytes
 
     codes = _array("I")
@@ -150,20 +155,33 @@ def encode(kept: dict, widths: dict) -> list:
         start = len(codes)
         codes.extend(int(c) for c in code)
         index.append([pattern, asked, flags, start, len(codes), groups, dict(groupindex), list(indexgroup)])
-    return [FORMAT, json.dumps({"patterns": index, "widths": sorted(widths.items())}), _bytes(codes)]
+    text = json.dumps({"patterns": index, "widths": sorted(widths.items())})
+    blob = _bytes(codes)
+    signature = sign(_signed(text, blob))
+    return None if signature is None else [FORMAT, text, blob, signature]
+
+
+def _signed(text: str, blob: bytes) -> bytes:
+    """What the signature covers: the format, the index and the codes, unambiguously."""
+    encoded = text.encode("utf-8")
+    return b"%d\0%d\0" % (FORMAT, len(encoded)) + encoded + blob
 
 
 def decode(value) -> tuple[dict, dict] | None:
     """(kept, widths) as `encode` had them, from an entry read back from the cache, when it has
-    that shape; else None."""
+    that shape and this machine's signature; else None."""
     import json
 
     from .lalr import _values
 
+    from ...machine_key import signed_by_this_machine
+
     try:
-        version, index, blob = value
+        version, index, blob, signature = value
         if version != FORMAT or type(index) is not str or type(blob) is not bytes:
             return None
+        if not signed_by_this_machine(_signed(index, blob), signature):
+            return None  # recorded elsewhere (a restored or copied cache), or altered
         codes = _values("I", blob)
         loaded = json.loads(index)
         kept = {}
