@@ -28,13 +28,26 @@ def user_cache_dir() -> Path:
     explicit = os.environ.get("SQSGUARD_CACHE_DIR")
     if explicit:
         return Path(explicit)
+    return platform_dir("cache")
+
+
+# kind -> (Windows: variable, default under home, folder), (macOS: folder under home), (XDG: variable, default under home)
+_PLATFORM_DIRS = {
+    "cache": (("LOCALAPPDATA", ("AppData", "Local"), ("sqsguard", "Cache")), ("Library", "Caches", "sqsguard"),
+              ("XDG_CACHE_HOME", (".cache",))),
+    "config": (("APPDATA", ("AppData", "Roaming"), ("sqsguard",)), ("Library", "Application Support", "sqsguard"),
+               ("XDG_CONFIG_HOME", (".config",))),
+}
+
+
+def platform_dir(kind: str) -> Path:
+    """sqsguard's folder in the user's `kind` ("cache" or "config") directory on this platform."""
+    (win_var, win_default, win_folder), mac, (xdg_var, xdg_default) = _PLATFORM_DIRS[kind]
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "sqsguard" / "Cache"
+        return Path(os.environ.get(win_var) or Path.home().joinpath(*win_default)).joinpath(*win_folder)
     if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "sqsguard"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sqsguard"
+        return Path.home().joinpath(*mac)
+    return Path(os.environ.get(xdg_var) or Path.home().joinpath(*xdg_default)) / "sqsguard"
 
 
 def _umask() -> int:

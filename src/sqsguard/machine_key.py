@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from pathlib import Path
 
 SIZE = 32
@@ -29,13 +28,9 @@ def key_file() -> Path:
     explicit = os.environ.get("SQSGUARD_KEY_FILE")
     if explicit:
         return Path(explicit)
-    if sys.platform == "win32":
-        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        return Path(base) / "sqsguard" / "machine-key"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "sqsguard" / "machine-key"
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "sqsguard" / "machine-key"
+    from .cache_paths import platform_dir
+
+    return platform_dir("config") / "machine-key"
 
 
 @functools.lru_cache(maxsize=None)
