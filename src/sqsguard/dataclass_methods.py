@@ -24,6 +24,7 @@ package.
 # flags, and a text compiled here must be what dataclasses' own module makes of it.
 import builtins
 import dataclasses
+from contextlib import contextmanager
 from types import FunctionType
 
 FACTORY = "__create_fn__"  # the one name every text dataclasses compiles defines (3.10 to 3.13)
@@ -50,9 +51,11 @@ def _table() -> dict:
             return {}
         if not os.path.exists(cached):
             folder = os.path.dirname(cached)
-            while folder and not os.path.isdir(folder):  # __pycache__ (or a PYTHONPYCACHEPREFIX tree) not made yet
-                folder = os.path.dirname(folder) if os.path.dirname(folder) != folder else ""
-            if sys.dont_write_bytecode or not folder or not os.access(folder, os.W_OK):
+            while not os.path.isdir(folder):  # __pycache__ (or a PYTHONPYCACHEPREFIX tree) not made yet
+                if os.path.dirname(folder) == folder:
+                    return {}
+                folder = os.path.dirname(folder)
+            if sys.dont_write_bytecode or not os.access(folder, os.W_OK):
                 return {}
     try:
         from sqsguard._methods import COMPILED
@@ -70,18 +73,35 @@ COMPILED = _table()
 served = [0, 0]  # texts served from the table, texts compiled; read by a test
 
 
+def _compile(source, globals, locals):
+    """What `exec` does when dataclasses calls it (globals None: dataclasses' own)."""
+    return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
+
+
+@contextmanager
+def _shadowing(exec_):
+    """`exec_` in place of the builtin where dataclasses looks it up (its module's globals: every
+    thread making a dataclass meanwhile sees it, which is harmless, as a text the table holds is
+    the same code), removed when the block ends."""
+    dataclasses.exec = exec_
+    try:
+        yield
+    finally:
+        vars(dataclasses).pop("exec", None)
+
+
 def _exec(source, globals=None, locals=None):
     made = COMPILED.get(source) if type(source) is str and globals is not None and locals is not None else None
-    if made is None:
-        served[1] += 1
-        return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
-    try:
-        locals[FACTORY] = FunctionType(made.__code__, globals, FACTORY)
-    except Exception:  # globals that are not a dict: dataclasses' own way says why
-        served[1] += 1
-        return builtins.exec(source, globals, locals)
-    served[0] += 1
-    return None
+    if made is not None:
+        try:
+            locals[FACTORY] = FunctionType(made.__code__, globals, FACTORY)
+        except Exception:  # globals that are not a dict: dataclasses' own way says why
+            pass
+        else:
+            served[0] += 1
+            return None
+    served[1] += 1
+    return _compile(source, globals, locals)
 
 
 try:
@@ -97,14 +117,8 @@ def dataclass(cls=None, /, **options):
     def wrap(cls):
         if not COMPILED:
             return dataclasses.dataclass(cls, **options)
-        # dataclasses looks `exec` up in its module's globals: shadowing it there is seen by every
-        # thread making a dataclass meanwhile (harmless: a text the table holds is the same code);
-        # it is removed when this call ends
-        dataclasses.exec = _exec
-        try:
+        with _shadowing(_exec):
             return dataclasses.dataclass(cls, **options)
-        finally:
-            vars(dataclasses).pop("exec", None)
     return wrap if cls is None else wrap(cls)
 
 
@@ -120,17 +134,14 @@ def record_texts(modules, package: str = "sqsguard") -> list[str]:
         owner = (globals or {}).get("__name__") or ""
         if type(source) is str and source.startswith("def %s(" % FACTORY) and owner.partition(".")[0] == package:
             seen.setdefault(source)
-        return builtins.exec(source, vars(dataclasses) if globals is None else globals, locals)
+        return _compile(source, globals, locals)
 
-    dataclasses.exec = recording
-    try:
+    with _shadowing(recording):
         for name in modules:
             try:
                 importlib.import_module(name)
             except ImportError:
                 continue
-    finally:
-        vars(dataclasses).pop("exec", None)
     return list(seen)
 
 
