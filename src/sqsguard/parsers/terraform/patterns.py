@@ -50,23 +50,37 @@ def _compiler():
     return compiler
 
 
-class Recording:
-    """`re` for lark's lexer while the codes are recorded: compiles as `re` does and keeps, for
-    each pattern and flags, what the compiler gave the engine (when it gives the same pattern)."""
+class _Compiling:
+    """`re`, for lark's lexer: each pattern made once (lark asks for each regular terminal against
+    every keyword, in every terminal set) by `_make`."""
 
     error = re.error
 
     def __init__(self):
-        self.kept: dict = {}
-        self.made: dict = {}  # lark asks for each regular terminal against every keyword, in every set
+        self.made: dict = {}
 
     def compile(self, pattern, flags=0):
         made = self.made.get((pattern, flags))
         if made is None:
-            made = self.made[pattern, flags] = self._compile(pattern, flags)
+            made = self.made[pattern, flags] = self._make(pattern, flags)
         return made
 
-    def _compile(self, pattern, flags):
+    def match(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).match(string)
+
+    def _make(self, pattern, flags):
+        raise NotImplementedError
+
+
+class Recording(_Compiling):
+    """While the codes are recorded: compiles as `re` does and keeps, for each pattern and flags,
+    what the compiler gave the engine (when it gives the same pattern)."""
+
+    def __init__(self):
+        super().__init__()
+        self.kept: dict = {}
+
+    def _make(self, pattern, flags):
         compiler = _compiler()
         engine = compiler._sre
         kept = self.kept
@@ -91,30 +105,20 @@ class Recording:
             del kept[pattern, flags]
         return made
 
-    def match(self, pattern, string, flags=0):
-        return self.compile(pattern, flags).match(string)
 
-
-class Kept:
-    """`re` for lark's lexer at run time: a pattern whose codes are kept is given to the engine
-    as they are (once: lark asks for each regular terminal against every keyword); any other, or
-    one the engine refuses, is compiled by `re`. `widths`: each regular terminal's shortest and
+class Kept(_Compiling):
+    """At run time: a pattern whose codes are kept is given to the engine as they are; any other,
+    or one the engine refuses, is compiled by `re`. `widths`: each regular terminal's shortest and
     longest match, which lark works out with `re`'s parser to order the terminals."""
 
-    error = re.error
-
     def __init__(self, kept: dict, widths: dict | None = None):
+        super().__init__()
         self.kept = kept
         self.widths = widths or {}
-        self.made: dict = {}
         self.served = self.refused = self.compiled = 0  # read by tests and by lark_tables
 
-    def compile(self, pattern, flags=0):
-        made = self.made.get((pattern, flags))
-        if made is not None:
-            return made
+    def _make(self, pattern, flags):
         args = self.kept.get((pattern, flags))
-        made = None
         if args is not None:
             try:
                 made = _made(pattern, args)
@@ -122,14 +126,9 @@ class Kept:
                 self.refused += 1
             else:
                 self.served += 1
-        if made is None:
-            self.compiled += 1
-            made = re.compile(pattern, flags)
-        self.made[pattern, flags] = made
-        return made
-
-    def match(self, pattern, string, flags=0):
-        return self.compile(pattern, flags).match(string)
+                return made
+        self.compiled += 1
+        return re.compile(pattern, flags)
 
 
 def _made(pattern: str, args: tuple):
@@ -172,9 +171,8 @@ def decode(value) -> tuple[dict, dict] | None:
     that shape and this machine's signature; else None."""
     import json
 
-    from .lalr import _values
-
     from ...machine_key import signed_by_this_machine
+    from .lalr import _values
 
     try:
         version, index, blob, signature = value
