@@ -61,10 +61,11 @@ def fast_parser() -> Any:
     codes = _patterns_entry()
     kept_patterns = patterns.decode(_read_plain(codes)) if codes is not None else None
     compiling = patterns.Kept(*kept_patterns) if kept_patterns else None
-    made = _parser_of(_read_plain(path), PostLexer, compiling) if path is not None else None
+    kept_tables = _read_plain(path) if path is not None else None
+    made = _parser_of(kept_tables, PostLexer, compiling)
     if made is None and compiling is not None:  # the tables, or the codes, are not sound
         compiling = None
-        made = _parser_of(_read_plain(path), PostLexer) if path is not None else None
+        made = _parser_of(kept_tables, PostLexer)
     if made is None:
         tables = lalr.derive(hcl_parser())
         made = _parser_of(tables, PostLexer)
@@ -195,22 +196,33 @@ def hcl2_version() -> str | None:
 
 def _entry(kind: str = "tables") -> Path | None:
     """The cache entry of `kind` for this python-hcl2 (its grammar and post-lexer) and lark."""
+    from ...cache_paths import user_cache_dir
+
+    key = _key(kind.partition("-")[0])
+    return user_cache_dir() / ("hcl2-%s-%s.marshal" % (kind, key)) if key is not None else None
+
+
+# What each kind of entry is made by, besides python-hcl2's grammar and version and lark's version
+_MADE_BY = {"tables": (), "lalr": ("postlexer.py", "lalr.py"), "patterns": ("postlexer.py", "lalr.py", "patterns.py")}
+
+
+@functools.lru_cache(maxsize=None)
+def _key(kind: str) -> str | None:
+    """The key of `kind`'s entries (computed once a run: the tables and the codes both ask)."""
     try:
-        from ...cache_paths import user_cache_dir
         from .lark_light import version
 
         grammar = _hcl2_bytes("hcl2.lark")
         if not grammar:
             return None
-        # sqsguard's tables also depend on python-hcl2's post-lexer and on how lalr.py derives them
-        own = (_hcl2_bytes("postlexer.py"), Path(__file__).with_name("lalr.py").read_bytes()) if kind != "tables" else ()
+        own = tuple(_hcl2_bytes(name) if name == "postlexer.py" else Path(__file__).with_name(name).read_bytes()
+                    for name in _MADE_BY[kind])
     except (OSError, ImportError):
         return None
     parts = (grammar, str(hcl2_version() or "").encode(), version().encode()) + own
     from ...inputs import blake2b  # not hashlib: it loads OpenSSL (3 ms)
 
-    key = blake2b(b"\0".join(parts), digest_size=10).hexdigest()
-    return user_cache_dir() / ("hcl2-%s-%s.marshal" % (kind, key))
+    return blake2b(b"\0".join(parts), digest_size=10).hexdigest()
 
 
 def _load(path: Path) -> Any:
